@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { ConfigError, formatIssues } from './errors.js';
+
+const intFrom = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+/** Empty strings count as unset, so `FOO=` in an .env file falls back to the default. */
+function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => !!entry[1]));
+}
+
+const envSchema = z
+  .object({
+    PORT: intFrom(8080, 0).pipe(z.number().max(65535)),
+    HOST: z.string().default('0.0.0.0'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    RELAY_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, "_", "-", ".", and "{}" for a Redis Cluster hash tag')
+      .default('relay'),
+    RELAY_CONFIG: z.string().default('./relay.config.yaml'),
+    RELAY_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+    RELAY_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    QOVERY_API_URL: z.string().url().default('https://api.qovery.com'),
+    QOVERY_API_TOKEN: z.string().min(1).optional(),
+    QOVERY_REQUEST_TIMEOUT_MS: intFrom(15_000, 100),
+    DEPLOY_MAX_ATTEMPTS: intFrom(8, 1),
+    DEPLOY_BACKOFF_BASE_MS: intFrom(1_000, 0),
+    DEPLOY_BACKOFF_MAX_MS: intFrom(60_000, 0),
+    QOVERY_POLL_INTERVAL_MS: intFrom(10_000, 100),
+    QOVERY_DEPLOY_TIMEOUT_MS: intFrom(3_600_000, 1_000),
+    QOVERY_MAX_REQUESTS_PER_HOUR: intFrom(1_000, 1),
+    WORKER_CONCURRENCY: intFrom(16, 1),
+    WORKER_LOCK_MS: intFrom(30_000, 1_000),
+    RECONCILE_INTERVAL_MS: intFrom(60_000, 1_000),
+    WEBHOOK_BODY_LIMIT_BYTES: intFrom(5 * 1024 * 1024, 1024),
+    RATE_LIMIT_MAX: intFrom(600, 1),
+    RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1000),
+    SHUTDOWN_TIMEOUT_MS: intFrom(25_000, 100),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.RELAY_ROLE !== 'api' && !env.QOVERY_API_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QOVERY_API_TOKEN'],
+        message: `required when RELAY_ROLE is "${env.RELAY_ROLE}" (the worker calls the Qovery API)`,
+      });
+    }
+    if (env.DEPLOY_BACKOFF_MAX_MS < env.DEPLOY_BACKOFF_BASE_MS) {
+      ctx.addIssue({ code: 'custom', path: ['DEPLOY_BACKOFF_MAX_MS'], message: 'must be >= DEPLOY_BACKOFF_BASE_MS' });
+    }
+  });
+
+export type Env = Readonly<z.infer<typeof envSchema>>;
+
+/** The only place that reads process.env: everything else receives the frozen result. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(withoutEmpty(source));
+  if (!parsed.success) throw new ConfigError('Invalid environment', formatIssues(parsed.error));
+  return Object.freeze(parsed.data);
+}

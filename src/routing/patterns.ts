@@ -1,0 +1,45 @@
+import picomatch from 'picomatch';
+import semver from 'semver';
+import { normalizeImage } from '../sources/image.js';
+import type { TagMatch } from '../config/rules.js';
+
+export type Matcher = (value: string) => boolean;
+
+/** `/regex/` (optionally with flags) or a glob such as `release/*` or `v*`. */
+export function compilePattern(pattern: string): Matcher {
+  const regex = /^\/(.+)\/([a-z]*)$/.exec(pattern);
+  if (regex) {
+    const compiled = new RegExp(regex[1] ?? '', regex[2]);
+    return (value) => compiled.test(value);
+  }
+  return picomatch(pattern, { dot: true });
+}
+
+function hasHost(pattern: string): boolean {
+  const first = pattern.split('/')[0] ?? '';
+  return pattern.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+}
+
+/**
+ * An image pattern written with a host compares against the full normalized name; one written
+ * without a host compares against the path on any registry, and also against Docker Hub's form
+ * (`nginx` is `docker.io/library/nginx`).
+ */
+export function compileImagePattern(pattern: string): Matcher {
+  if (pattern.startsWith('/')) return compilePattern(pattern);
+  if (hasHost(pattern)) {
+    const full = compilePattern(normalizeImage(pattern));
+    return (image) => full(image);
+  }
+  const bare = compilePattern(pattern.toLowerCase());
+  const hub = compilePattern(normalizeImage(pattern));
+  return (image) => hub(image) || bare(image.slice(image.indexOf('/') + 1));
+}
+
+/** A leading `v` is tolerated; pre-releases match only when the route asks for them. */
+export function compileSemver(match: TagMatch): Matcher {
+  return (tag) => {
+    const version = semver.valid(tag.replace(/^v/i, ''));
+    return version !== null && semver.satisfies(version, match.semver, { includePrerelease: match.includePrerelease });
+  };
+}
