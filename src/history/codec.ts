@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { DEPLOYMENT_STATUSES, type Deployment, type Delivery, type Transition } from './model.js';
+
+/** Redis hashes hold strings only; this is the one place that turns them back into types. */
+const optional = z.string().optional();
+const deploymentHash = z.object({
+  id: z.string(),
+  deliveryId: z.string(),
+  route: z.string(),
+  source: z.string(),
+  jobId: z.string(),
+  forceEvent: optional,
+  imageTag: optional,
+  gitCommitId: optional,
+  status: z.enum(DEPLOYMENT_STATUSES),
+  attempts: z.coerce.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  pushedAt: optional,
+  order: z.coerce.number(),
+  allowDowngrade: z.enum(['0', '1']).transform((v) => v === '1'),
+  qoveryState: optional,
+  deploymentRequestId: optional,
+  supersededBy: optional,
+  reason: optional,
+  intentAt: optional,
+  acceptedAt: optional,
+  leftTerminal: z.enum(['0', '1']).optional().transform((v) => v === '1'),
+});
+
+export function decodeDeployment(hash: Record<string, string>, transitions: readonly string[]): Deployment | undefined {
+  if (!hash.id) return undefined;
+  const fields = deploymentHash.parse(hash);
+  return { ...fields, transitions: transitions.map((t) => JSON.parse(t) as Transition) };
+}
+
+type HashFields = Record<string, string>;
+
+/** Drops undefined values so optional fields are absent rather than the string "undefined". */
+export function toHashFields(values: Record<string, string | number | boolean | undefined>): HashFields {
+  const fields: HashFields = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    fields[key] = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+  }
+  return fields;
+}
+
+export function decodeDelivery(json: string | null): Delivery | undefined {
+  return json === null ? undefined : (JSON.parse(json) as Delivery);
+}

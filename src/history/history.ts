@@ -1,0 +1,186 @@
+import { decodeDelivery, decodeDeployment, toHashFields } from './codec.js';
+import { historyKeys, type DeploymentIndexField } from './keys.js';
+import { luaScript, type RedisClient } from './lua.js';
+import { ALLOWED_FROM, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentStatus, type Transition } from './model.js';
+import { pageIndex, type Page } from './queries.js';
+import { RECORD_DELIVERY, TRANSITION } from './scripts.js';
+
+const recordDeliveryScript = luaScript(RECORD_DELIVERY);
+const transitionScript = luaScript(TRANSITION);
+
+/** A deployment as intake creates it; history adds status, attempts, times and the first transition. */
+export interface NewDeployment {
+  readonly id: string;
+  readonly route: string;
+  readonly jobId: string;
+  readonly forceEvent?: string;
+  readonly imageTag?: string;
+  readonly gitCommitId?: string;
+  readonly pushedAt?: string;
+  readonly allowDowngrade: boolean;
+}
+
+export interface TransitionInput {
+  readonly status: DeploymentStatus;
+  readonly detail?: string;
+  readonly attempt?: number;
+  readonly httpStatus?: number;
+  readonly qoveryState?: string;
+  readonly status_details?: unknown;
+  /** Deployment fields that change with this transition. */
+  readonly set?: Partial<Record<'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal', string>>;
+  /** Counts a new deploy attempt. */
+  readonly countAttempt?: boolean;
+}
+
+export type TransitionResult = { readonly applied: true; readonly previous: DeploymentStatus } | { readonly applied: false; readonly current: DeploymentStatus | 'missing' };
+
+export interface DeploymentFilter {
+  readonly jobId?: string;
+  readonly status?: DeploymentStatus;
+  readonly route?: string;
+  readonly source?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface DeliveryFilter {
+  readonly source?: string;
+  readonly outcome?: Delivery['outcome'];
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/**
+ * "Newest" follows the provider's push time when it tells one, else arrival. Arrival's
+ * milliseconds break ties between pushes stamped in the same second (Docker Hub's resolution).
+ */
+export function pushOrder(pushedAt: string | undefined, arrivalMs: number): number {
+  const base = pushedAt ? Date.parse(pushedAt) : arrivalMs;
+  return (Number.isNaN(base) ? arrivalMs : base) * 1000 + (arrivalMs % 1000);
+}
+
+/** Statuses after which a deployment no longer competes for its job's next deploy. */
+const LEAVES_PENDING: ReadonlySet<DeploymentStatus> = new Set([...TERMINAL_STATUSES, 'accepted']);
+
+export function createHistory(deps: { redis: RedisClient; prefix: string; now?: () => Date }) {
+  const { redis } = deps;
+  const keys = historyKeys(deps.prefix);
+  const now = deps.now ?? (() => new Date());
+
+  async function loadDeployments(ids: readonly string[]): Promise<Array<Deployment | undefined>> {
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.deployment(id)).lrange(keys.transitions(id), 0, -1);
+    const results = (await pipeline.exec()) ?? [];
+    return ids.map((_, i) => {
+      const [hashError, hash] = results[i * 2] ?? [];
+      const [listError, list] = results[i * 2 + 1] ?? [];
+      if (hashError || listError) throw hashError ?? listError;
+      return decodeDeployment(hash as Record<string, string>, list as string[]);
+    });
+  }
+
+  async function loadDeliveries(ids: readonly string[]): Promise<Array<Delivery | undefined>> {
+    if (ids.length === 0) return [];
+    const values = await redis.mget(...ids.map((id) => keys.delivery(id)));
+    return values.map((v) => decodeDelivery(v));
+  }
+
+  return {
+    keys,
+
+    /**
+     * Stores a delivery with all its deployments, their indexes and first transitions in one
+     * atomic step. When the delivery id is already stored nothing is written and the stored
+     * delivery is returned, which is how duplicates are recognised.
+     */
+    async recordDelivery(
+      delivery: Delivery,
+      deployments: readonly NewDeployment[],
+    ): Promise<{ created: true } | { created: false; existing: Delivery }> {
+      const received = new Date(delivery.receivedAt);
+      const args: Array<string | number> = [keys.prefix, JSON.stringify(delivery), delivery.id, received.getTime(), delivery.source, delivery.outcome, deployments.length];
+      for (const d of deployments) {
+        const order = pushOrder(d.pushedAt, received.getTime());
+        const fields = toHashFields({ ...d, deliveryId: delivery.id, source: delivery.source, status: 'queued', attempts: 0, createdAt: delivery.receivedAt, createdAtMs: received.getTime(), updatedAt: delivery.receivedAt, order });
+        const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
+        args.push(d.id, d.jobId, d.route, delivery.source, order, JSON.stringify(fields), JSON.stringify(transition));
+      }
+      const existing = await recordDeliveryScript(redis, [keys.delivery(delivery.id)], args);
+      return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
+    },
+
+    /** A repeat of a stored delivery is kept as its own entry so the history shows every request. */
+    async recordDuplicate(duplicate: Delivery): Promise<void> {
+      const score = new Date(duplicate.receivedAt).getTime();
+      await redis
+        .multi()
+        .set(keys.delivery(duplicate.id), JSON.stringify(duplicate))
+        .zadd(keys.deliveries, score, duplicate.id)
+        .zadd(keys.deliveryIndex('source', duplicate.source), score, duplicate.id)
+        .zadd(keys.deliveryIndex('outcome', 'duplicate'), score, duplicate.id)
+        .publish(keys.events, JSON.stringify({ type: 'delivery', id: duplicate.id, outcome: 'duplicate' }))
+        .exec();
+    },
+
+    /** The one place a deployment changes status: checked, recorded, indexed and published together. */
+    async transition(deploymentId: string, input: TransitionInput): Promise<TransitionResult> {
+      const at = now().toISOString();
+      const transition: Transition = {
+        at,
+        status: input.status,
+        ...(input.detail !== undefined && { detail: input.detail }),
+        ...(input.attempt !== undefined && { attempt: input.attempt }),
+        ...(input.httpStatus !== undefined && { httpStatus: input.httpStatus }),
+        ...(input.qoveryState !== undefined && { qoveryState: input.qoveryState }),
+        ...(input.status_details !== undefined && { status_details: input.status_details }),
+      };
+      const allowed = `,${ALLOWED_FROM[input.status].join(',')},`;
+      const result = (await transitionScript(
+        redis,
+        [keys.deployment(deploymentId), keys.transitions(deploymentId)],
+        [keys.prefix, input.status, allowed, JSON.stringify(transition), at, JSON.stringify(toHashFields(input.set ?? {})), LEAVES_PENDING.has(input.status) ? '1' : '0', input.countAttempt ? '1' : '0'],
+      )) as [number, string];
+      return result[0] === 1 ? { applied: true, previous: result[1] as DeploymentStatus } : { applied: false, current: result[1] as DeploymentStatus | 'missing' };
+    },
+
+    async getDeployment(id: string): Promise<Deployment | undefined> {
+      const [deployment] = await loadDeployments([id]);
+      return deployment;
+    },
+
+    getDeployments: loadDeployments,
+
+    async getDelivery(id: string): Promise<Delivery | undefined> {
+      return decodeDelivery(await redis.get(keys.delivery(id)));
+    },
+
+    /** The most selective index drives the walk; the other filters are applied to loaded items. */
+    listDeployments(filter: DeploymentFilter): Promise<Page<Deployment>> {
+      const indexed: Array<[DeploymentIndexField, string | undefined]> = [
+        ['job', filter.jobId],
+        ['status', filter.status],
+        ['route', filter.route],
+        ['source', filter.source],
+      ];
+      const first = indexed.find(([, value]) => value !== undefined);
+      const indexKey = first ? keys.deploymentIndex(first[0], first[1]!) : keys.deployments;
+      return pageIndex(redis, indexKey, filter, loadDeployments, (d) =>
+        (filter.jobId === undefined || d.jobId === filter.jobId) &&
+        (filter.status === undefined || d.status === filter.status) &&
+        (filter.route === undefined || d.route === filter.route) &&
+        (filter.source === undefined || d.source === filter.source),
+      );
+    },
+
+    listDeliveries(filter: DeliveryFilter): Promise<Page<Delivery>> {
+      const indexKey = filter.source !== undefined ? keys.deliveryIndex('source', filter.source) : filter.outcome !== undefined ? keys.deliveryIndex('outcome', filter.outcome) : keys.deliveries;
+      return pageIndex(redis, indexKey, filter, loadDeliveries, (d) =>
+        (filter.source === undefined || d.source === filter.source) && (filter.outcome === undefined || d.outcome === filter.outcome),
+      );
+    },
+  };
+}
+
+export type History = ReturnType<typeof createHistory>;

@@ -1,0 +1,36 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Stable codes: clients and tests match on these, never on message text. */
+export type ErrorCode =
+  | 'RELAY_SIGNATURE_INVALID'
+  | 'RELAY_UNKNOWN_SOURCE'
+  | 'RELAY_BODY_NOT_JSON'
+  | 'RELAY_PAYLOAD_INVALID'
+  | 'RELAY_BODY_TOO_LARGE'
+  | 'RELAY_UNAVAILABLE'
+  | 'RELAY_UNAUTHORIZED'
+  | 'RELAY_API_TOKEN_UNSET'
+  | 'RELAY_BAD_REQUEST'
+  | 'RELAY_NOT_FOUND'
+  | 'RELAY_RATE_LIMITED'
+  | 'RELAY_INTERNAL';
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
+  return reply.code(status).send({ code, message, reqId: request.id });
+}
+
+/** One handler for everything thrown, so every error a client sees has the same shape. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(request, reply, 413, 'RELAY_BODY_TOO_LARGE', `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`);
+    }
+    if (error.statusCode === 429) return sendError(request, reply, 429, 'RELAY_RATE_LIMITED', error.message);
+    if (error.validation || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)) {
+      return sendError(request, reply, error.statusCode ?? 400, 'RELAY_BAD_REQUEST', error.message);
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendError(request, reply, 500, 'RELAY_INTERNAL', 'internal error; see the relay logs for this reqId');
+  });
+}

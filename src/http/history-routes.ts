@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { History } from '../history/history.js';
+import { DEPLOYMENT_STATUSES } from '../history/model.js';
+import { InvalidCursorError } from '../history/queries.js';
+import { requireApiToken } from './auth.js';
+import { sendError } from './errors.js';
+
+const page = { limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().min(1).optional() };
+const deploymentQuery = z.object({ ...page, jobId: z.string().optional(), status: z.enum(DEPLOYMENT_STATUSES).optional(), route: z.string().optional(), source: z.string().optional() }).strict();
+const deliveryQuery = z.object({ ...page, source: z.string().optional(), outcome: z.enum(['accepted', 'ignored', 'duplicate']).optional() }).strict();
+const idParams = z.object({ id: z.string().min(1).max(200) });
+
+function problems(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
+}
+
+export function registerHistoryRoutes(app: FastifyInstance, deps: { history: History; apiToken: string | undefined }): void {
+  void app.register(async (scope) => {
+    scope.addHook('preHandler', requireApiToken(deps.apiToken));
+
+    scope.get('/deployments', async (request, reply) => {
+      const query = deploymentQuery.safeParse(request.query);
+      if (!query.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(query.error));
+      try {
+        const result = await deps.history.listDeployments(query.data);
+        return { deployments: result.items, nextCursor: result.nextCursor };
+      } catch (error) {
+        if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
+        throw error;
+      }
+    });
+
+    scope.get('/deployments/:id', async (request, reply) => {
+      const { id } = idParams.parse(request.params);
+      const deployment = await deps.history.getDeployment(id);
+      return deployment ?? sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
+    });
+
+    scope.get('/deliveries', async (request, reply) => {
+      const query = deliveryQuery.safeParse(request.query);
+      if (!query.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(query.error));
+      try {
+        const result = await deps.history.listDeliveries(query.data);
+        return { deliveries: result.items, nextCursor: result.nextCursor };
+      } catch (error) {
+        if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
+        throw error;
+      }
+    });
+
+    scope.get('/deliveries/:id', async (request, reply) => {
+      const { id } = idParams.parse(request.params);
+      const delivery = await deps.history.getDelivery(id);
+      return delivery ?? sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no delivery with id "${id}"`);
+    });
+  });
+}

@@ -1,0 +1,18 @@
+/** Every way a webhook request can end, as a value; the HTTP edge maps each to a status code. */
+export interface DeploymentSummary {
+  readonly id: string;
+  readonly route: string;
+  readonly jobId: string;
+  readonly imageTag?: string;
+  readonly gitCommitId?: string;
+}
+
+export type IntakeOutcome =
+  | { readonly kind: 'accepted'; readonly deliveryId: string; readonly deployments: readonly DeploymentSummary[]; readonly skipped?: readonly string[] }
+  | { readonly kind: 'ignored'; readonly deliveryId: string; readonly reason: string }
+  | { readonly kind: 'duplicate'; readonly deliveryId: string; readonly deployments: readonly DeploymentSummary[] }
+  | { readonly kind: 'ping'; readonly deliveryId: string }
+  | { readonly kind: 'unknown_source'; readonly source: string }
+  | { readonly kind: 'unauthorized'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly code: 'RELAY_BODY_NOT_JSON' | 'RELAY_PAYLOAD_INVALID'; readonly reason: string }
+  | { readonly kind: 'unavailable'; readonly reason: string };
