@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { describeErrorBody, parseRetryAfter } from './errors.js';
+
+/** The parts of Qovery's `Status` body the relay reads; the rest is kept but not relied on. */
+export const qoveryStatusSchema = z
+  .object({
+    id: z.string(),
+    state: z.string(),
+    service_deployment_status: z.string().optional(),
+    last_deployment_date: z.string().nullish(),
+    deployment_request_id: z.string().nullish(),
+    deployment_requests_count: z.number().nullish(),
+    status_details: z.unknown().optional(),
+  })
+  .passthrough();
+
+export type QoveryStatus = z.infer<typeof qoveryStatusSchema>;
+
+export type QoveryResult =
+  | { readonly ok: true; readonly httpStatus: number; readonly status?: QoveryStatus }
+  | {
+      readonly ok: false;
+      readonly kind: 'http' | 'network' | 'timeout';
+      readonly retryable: boolean;
+      readonly detail: string;
+      readonly httpStatus?: number;
+      readonly retryAfterMs?: number;
+    };
+
+export interface DeployJobRequest {
+  readonly jobId: string;
+  readonly forceEvent?: string;
+  readonly imageTag?: string;
+  readonly gitCommitId?: string;
+}
+
+/** A JWT (three base64url parts) is a bearer token; anything else is a Qovery API token. */
+export function authorizationHeader(token: string): string {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) ? `Bearer ${token}` : `Token ${token}`;
+}
+
+/** 409 is Qovery's "operation in progress": it clears by itself, so it is retried like a 5xx. */
+function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 409 || status === 408;
+}
+
+export function createQoveryClient(deps: { baseUrl: string; token: string; timeoutMs: number; now?: () => number }) {
+  const baseUrl = deps.baseUrl.replace(/\/+$/, '');
+  const authorization = authorizationHeader(deps.token);
+  const now = deps.now ?? Date.now;
+
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
+    let response: Response;
+    try {
+      response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(deps.timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      return timedOut
+        ? { ok: false, kind: 'timeout', retryable: true, detail: `no answer from Qovery within ${deps.timeoutMs} ms` }
+        : { ok: false, kind: 'network', retryable: true, detail: `cannot reach Qovery${cause || `: ${String(error)}`}` };
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) {
+      const parsed = text ? qoveryStatusSchema.safeParse(safeJson(text)) : undefined;
+      return { ok: true, httpStatus: response.status, ...(parsed?.success && { status: parsed.data }) };
+    }
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+    return {
+      ok: false,
+      kind: 'http',
+      retryable: isRetryableStatus(response.status),
+      httpStatus: response.status,
+      detail: describeErrorBody(response.status, response.headers.get('content-type'), text),
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    };
+  }
+
+  return {
+    deployJob(request: DeployJobRequest): Promise<QoveryResult> {
+      const query = request.forceEvent ? `?forceEvent=${encodeURIComponent(request.forceEvent)}` : '';
+      const body = request.gitCommitId !== undefined ? { git_commit_id: request.gitCommitId } : { image_tag: request.imageTag };
+      return call('POST', `/job/${encodeURIComponent(request.jobId)}/deploy${query}`, body);
+    },
+    getJobStatus(jobId: string): Promise<QoveryResult> {
+      return call('GET', `/job/${encodeURIComponent(jobId)}/status`);
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export type QoveryClient = ReturnType<typeof createQoveryClient>;

@@ -1,0 +1,114 @@
+import { Queue, type Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Env } from './config/env.js';
+import type { Rules } from './config/rules.js';
+import { createHistory, type History } from './history/history.js';
+import { buildApp } from './http/app.js';
+import { createIntake } from './intake/receive.js';
+import { createQoveryClient } from './qovery/client.js';
+import { createQoveryBudget } from './qovery/rate-limit.js';
+import { createRedis } from './queue/connection.js';
+import { DEPLOY_QUEUE, type DeployJobData } from './queue/jobs.js';
+import { createDeployProducer } from './queue/producer.js';
+import { createActiveRules, type ActiveRules } from './routing/active-rules.js';
+import { createJobCoordination } from './worker/coordination.js';
+import { createDeployPhase } from './worker/deploy-phase.js';
+import { createFollowPhase } from './worker/follow-phase.js';
+import { createDeployProcessor } from './worker/processor.js';
+import { createReconciler } from './worker/reconciler.js';
+import { startDeployWorker } from './worker/worker.js';
+
+export type RelayConfig = Pick<
+  Env,
+  | 'REDIS_URL' | 'RELAY_KEY_PREFIX' | 'RELAY_ROLE' | 'RELAY_API_TOKEN' | 'QOVERY_API_URL' | 'QOVERY_API_TOKEN' | 'QOVERY_REQUEST_TIMEOUT_MS'
+  | 'DEPLOY_MAX_ATTEMPTS' | 'DEPLOY_BACKOFF_BASE_MS' | 'DEPLOY_BACKOFF_MAX_MS' | 'WORKER_CONCURRENCY' | 'WEBHOOK_BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_MS' | 'QOVERY_POLL_INTERVAL_MS' | 'QOVERY_DEPLOY_TIMEOUT_MS' | 'QOVERY_MAX_REQUESTS_PER_HOUR'
+  | 'WORKER_LOCK_MS' | 'RECONCILE_INTERVAL_MS'
+>;
+
+export interface Relay {
+  readonly app?: FastifyInstance;
+  readonly worker?: Worker<DeployJobData>;
+  readonly history: History;
+  readonly rules: ActiveRules;
+  /** Stops intake, lets in-flight jobs finish within the deadline, then closes the queue and Redis. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+function withDeadline(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise.catch(() => undefined), deadline]).finally(() => clearTimeout(timer));
+}
+
+function startWorkerSide(config: RelayConfig, deps: { history: History; logger: Logger; queue: Queue<DeployJobData>; producer: ReturnType<typeof createDeployProducer>; redis: Redis }) {
+  const { history, logger } = deps;
+  const qovery = createQoveryClient({ baseUrl: config.QOVERY_API_URL, token: config.QOVERY_API_TOKEN ?? '', timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS });
+  const budget = createQoveryBudget({ redis: deps.redis, key: history.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
+  const coordination = createJobCoordination({ redis: deps.redis, keys: history.keys });
+  const backoff = { baseMs: config.DEPLOY_BACKOFF_BASE_MS, maxMs: config.DEPLOY_BACKOFF_MAX_MS };
+  const deploy = createDeployPhase({
+    history, coordination, qovery, budget, logger,
+    policy: { maxAttempts: config.DEPLOY_MAX_ATTEMPTS, backoff, lockTtlMs: config.QOVERY_REQUEST_TIMEOUT_MS + 10_000, pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS },
+  });
+  const follow = createFollowPhase({ history, coordination, qovery, budget, policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS } });
+  const workerConnection = createRedis(config.REDIS_URL, 'worker', 'worker');
+  const worker = startDeployWorker({
+    connection: workerConnection, history, logger,
+    processor: createDeployProcessor({ history, deploy, follow, logger }),
+    options: { prefix: config.RELAY_KEY_PREFIX, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_MS },
+  });
+  const reconciler = createReconciler({ redis: deps.redis, history, queue: deps.queue, producer: deps.producer, logger, minAgeMs: Math.max(2 * config.WORKER_LOCK_MS, 2 * config.QOVERY_POLL_INTERVAL_MS) });
+  const timer = setInterval(() => void reconciler.runOnce().catch((err: unknown) => logger.warn({ err }, 'reconciler pass failed')), config.RECONCILE_INTERVAL_MS);
+  timer.unref();
+  return {
+    worker,
+    async close(deadlineMs: number) {
+      clearInterval(timer);
+      await withDeadline(worker.close(), deadlineMs);
+      await worker.close(true).catch(() => undefined);
+      workerConnection.disconnect();
+    },
+  };
+}
+
+/** Wires one relay process for its role; main.ts and the integration tests both start it this way. */
+export async function startRelay(config: RelayConfig, rules: Rules, logger: Logger): Promise<Relay> {
+  const redis = createRedis(config.REDIS_URL, 'history', 'history');
+  const producerRedis = createRedis(config.REDIS_URL, 'producer', 'producer');
+  const history = createHistory({ redis, prefix: config.RELAY_KEY_PREFIX });
+  const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: config.RELAY_KEY_PREFIX });
+  queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+  const producer = createDeployProducer({ queue });
+  const activeRules = createActiveRules(rules);
+
+  let app: FastifyInstance | undefined;
+  if (config.RELAY_ROLE !== 'worker') {
+    const intake = createIntake({ history, producer, rules: activeRules, logger });
+    app = await buildApp({
+      logger, intake, history,
+      isReady: async () => (await producerRedis.ping()) === 'PONG',
+      apiToken: config.RELAY_API_TOKEN,
+      bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
+      rateLimit: { max: config.RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS, redis: producerRedis, nameSpace: config.RELAY_KEY_PREFIX },
+    });
+  }
+  const workerSide = config.RELAY_ROLE !== 'api' ? startWorkerSide(config, { history, logger, queue, producer, redis }) : undefined;
+
+  return {
+    ...(app && { app }),
+    ...(workerSide && { worker: workerSide.worker }),
+    history,
+    rules: activeRules,
+    async close(deadlineMs) {
+      const started = Date.now();
+      if (app) await withDeadline(app.close(), deadlineMs);
+      if (workerSide) await workerSide.close(Math.max(0, deadlineMs - (Date.now() - started)));
+      await queue.close().catch(() => undefined);
+      producerRedis.disconnect();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import semver from 'semver';
+import type { Logger } from 'pino';
+import type { History } from '../history/history.js';
+import type { Deployment } from '../history/model.js';
+import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
+import type { QoveryBudget } from '../qovery/rate-limit.js';
+import { retryDelayMs, type BackoffPolicy } from './backoff.js';
+import type { JobCoordination, JobLast } from './coordination.js';
+import { DONE, later, type Step } from './step.js';
+
+export interface DeployPolicy {
+  readonly maxAttempts: number;
+  readonly backoff: BackoffPolicy;
+  /** Longer than one deploy call can take, so a live holder never loses its lock. */
+  readonly lockTtlMs: number;
+  readonly pollIntervalMs: number;
+}
+
+/** Qovery's clock and ours differ a little; a status dated this much before our intent still counts. */
+const CLOCK_SKEW_MS = 5_000;
+
+interface Deps {
+  readonly history: History;
+  readonly coordination: JobCoordination;
+  readonly qovery: QoveryClient;
+  readonly budget: QoveryBudget;
+  readonly policy: DeployPolicy;
+  readonly logger: Logger;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+/**
+ * Whether a deploy call whose outcome was never recorded reached Qovery: its current request id
+ * differs from the last one the relay saw for the job, and it is not older than our intent.
+ */
+export function deployAlreadyHappened(status: QoveryStatus, last: JobLast, intentAt: string | undefined): boolean {
+  const requestId = status.deployment_request_id ?? undefined;
+  const date = status.last_deployment_date ? Date.parse(status.last_deployment_date) : undefined;
+  const afterIntent = date !== undefined && intentAt !== undefined && date >= Date.parse(intentAt) - CLOCK_SKEW_MS;
+  if (requestId !== undefined) return requestId !== last.dispatchedRequestId && (date === undefined || afterIntent);
+  return afterIntent;
+}
+
+/** Why this deployment must not be deployed now, if it must not: a newer one exists or it would downgrade. */
+function refusal(d: Deployment, newest: { id: string; order: number } | undefined, last: JobLast): { status: 'superseded' | 'ignored'; detail: string; by?: string } | undefined {
+  if (newest && newest.id !== d.id && newest.order > d.order) {
+    return { status: 'superseded', by: newest.id, detail: `a newer push for this job is waiting (${newest.id})` };
+  }
+  if (!d.allowDowngrade && last.succeededOrder !== undefined && last.succeededId !== d.id && d.order < last.succeededOrder) {
+    return { status: 'ignored', detail: `this push is older than the last successful deployment ${last.succeededId}; set allowDowngrade: true on the route to roll back` };
+  }
+  // Only tags that are semver (a leading v tolerated) are compared; `latest` or `sha-abc` are not versions.
+  const tag = d.imageTag ? semver.clean(d.imageTag) : null;
+  const lastTag = last.succeededTag ? semver.clean(last.succeededTag) : null;
+  if (!d.allowDowngrade && tag && lastTag && semver.lt(tag, lastTag)) {
+    return { status: 'ignored', detail: `tag ${d.imageTag} is lower than ${last.succeededTag}, the last tag deployed successfully; set allowDowngrade: true on the route to roll back` };
+  }
+  if (last.dispatchedOrder !== undefined && last.dispatchedId !== d.id && d.order < last.dispatchedOrder) {
+    return { status: 'superseded', by: last.dispatchedId, detail: `a newer push (${last.dispatchedId}) was already handed to Qovery` };
+  }
+  return undefined;
+}
+
+export function createDeployPhase(deps: Deps) {
+  const { history, coordination, qovery, budget, policy } = deps;
+  const random = deps.random ?? Math.random;
+  const now = deps.now ?? Date.now;
+  const lockWait = () => 200 + random() * 800;
+
+  async function accept(d: Deployment, fields: { httpStatus?: number; status?: QoveryStatus; attempt?: number; detail: string }): Promise<Step> {
+    const requestId = fields.status?.deployment_request_id ?? undefined;
+    await history.transition(d.id, {
+      status: 'accepted',
+      detail: fields.detail,
+      ...(fields.attempt !== undefined && { attempt: fields.attempt }),
+      ...(fields.httpStatus !== undefined && { httpStatus: fields.httpStatus }),
+      ...(fields.status && { qoveryState: fields.status.state }),
+      set: { acceptedAt: new Date(now()).toISOString(), ...(requestId && { deploymentRequestId: requestId }) },
+    });
+    await coordination.markDispatched(d.jobId, d.id, d.order, requestId);
+    return later(policy.pollIntervalMs);
+  }
+
+  /** A worker died between recording its intent and recording Qovery's answer: ask Qovery what happened. */
+  async function recover(d: Deployment): Promise<Step | 'call-again'> {
+    const status = await qovery.getJobStatus(d.jobId);
+    if (!status.ok || !status.status) return later(retryDelayMs(policy.backoff, d.attempts, status.ok ? undefined : status.retryAfterMs, random));
+    const happened = deployAlreadyHappened(status.status, await coordination.last(d.jobId), d.intentAt);
+    if (!happened) return 'call-again';
+    return accept(d, { status: status.status, detail: 'recovered after a worker stopped mid-call: Qovery already has this deploy' });
+  }
+
+  async function call(d: Deployment): Promise<Step> {
+    const attempt = d.attempts + 1;
+    const moved = await history.transition(d.id, { status: 'deploying', attempt, countAttempt: true, set: { intentAt: new Date(now()).toISOString() } });
+    if (!moved.applied) return DONE;
+    const result = await qovery.deployJob({ jobId: d.jobId, ...(d.forceEvent && { forceEvent: d.forceEvent }), ...(d.imageTag !== undefined && { imageTag: d.imageTag }), ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }) });
+    if (result.ok) return accept(d, { httpStatus: result.httpStatus, attempt, detail: `Qovery accepted the deploy (HTTP ${result.httpStatus})`, ...(result.status && { status: result.status }) });
+    const http = result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {};
+    if (result.retryable && attempt < policy.maxAttempts) {
+      const delay = retryDelayMs(policy.backoff, attempt, result.retryAfterMs, random);
+      await history.transition(d.id, { status: 'retrying', attempt, detail: `${result.detail}; retrying in ${delay} ms`, ...http });
+      return later(delay);
+    }
+    const why = result.retryable ? `gave up after ${attempt} attempts: ${result.detail}` : result.detail;
+    await history.transition(d.id, { status: 'failed', attempt, detail: why, ...http, set: { reason: why } });
+    return DONE;
+  }
+
+  return {
+    async run(d: Deployment): Promise<Step> {
+      if (!(await coordination.acquire(d.jobId, d.id, policy.lockTtlMs))) return later(lockWait());
+      try {
+        if (d.status === 'deploying') {
+          const wait = await budget.take();
+          if (wait > 0) return later(wait);
+          const recovered = await recover(d);
+          if (recovered !== 'call-again') return recovered;
+        }
+        const [newest, last] = await Promise.all([coordination.newestPending(d.jobId), coordination.last(d.jobId)]);
+        const refused = refusal(d, newest, last);
+        if (refused) {
+          await history.transition(d.id, { status: refused.status, detail: refused.detail, set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) } });
+          return DONE;
+        }
+        const wait = await budget.take();
+        if (wait > 0) return later(wait);
+        return await call(d);
+      } finally {
+        await coordination.release(d.jobId, d.id);
+      }
+    },
+  };
+}
+
+export type DeployPhase = ReturnType<typeof createDeployPhase>;

@@ -1,0 +1,96 @@
+import type { History } from '../history/history.js';
+import type { Deployment } from '../history/model.js';
+import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
+import type { QoveryBudget } from '../qovery/rate-limit.js';
+import type { JobCoordination } from './coordination.js';
+import { classifyState, isTerminalState } from './qovery-states.js';
+import { DONE, later, type Step } from './step.js';
+
+export interface FollowPolicy {
+  readonly pollIntervalMs: number;
+  readonly deployTimeoutMs: number;
+}
+
+const CLOCK_SKEW_MS = 5_000;
+
+interface Deps {
+  readonly history: History;
+  readonly coordination: JobCoordination;
+  readonly qovery: QoveryClient;
+  readonly budget: QoveryBudget;
+  readonly policy: FollowPolicy;
+  readonly now?: () => number;
+}
+
+/**
+ * Right after a deploy, Qovery can still report the previous deployment's end. A read is this
+ * deployment's only when its request id is ours, or, without ids, once Qovery has shown a
+ * non-terminal state or dates its last deployment after ours was accepted. Past a grace period
+ * a terminal state is believed anyway, so a missed transition cannot keep us following forever.
+ */
+export function isStaleRead(d: Deployment, status: QoveryStatus, elapsedMs: number, graceMs: number): boolean {
+  const theirs = status.deployment_request_id ?? undefined;
+  if (theirs !== undefined && d.deploymentRequestId !== undefined) return theirs !== d.deploymentRequestId;
+  if (!isTerminalState(status.state) || d.leftTerminal || elapsedMs > graceMs) return false;
+  const dated = status.last_deployment_date ? Date.parse(status.last_deployment_date) : undefined;
+  const acceptedAt = d.acceptedAt ? Date.parse(d.acceptedAt) : undefined;
+  return !(dated !== undefined && acceptedAt !== undefined && dated >= acceptedAt - CLOCK_SKEW_MS);
+}
+
+/** Polls the job's status through delayed jobs, so a followed deployment holds no worker slot while it waits. */
+export function createFollowPhase(deps: Deps) {
+  const { history, coordination, qovery, budget, policy } = deps;
+  const now = deps.now ?? Date.now;
+  const graceMs = Math.max(60_000, 3 * policy.pollIntervalMs);
+
+  async function observe(d: Deployment, status: QoveryStatus): Promise<Step> {
+    const state = status.state;
+    const details = status.status_details !== undefined ? { status_details: status.status_details } : {};
+    const seen = { qoveryState: state, ...details, set: { qoveryState: state, ...(!isTerminalState(state) && { leftTerminal: '1' }) } };
+    const verdict = classifyState(state, d.forceEvent);
+    if (verdict.kind === 'succeeded') {
+      await history.transition(d.id, { status: 'succeeded', detail: `Qovery reported ${state}`, ...seen });
+      await coordination.markSucceeded(d.jobId, d.id, d.order, d.imageTag);
+      return DONE;
+    }
+    if (verdict.kind === 'failed') {
+      await history.transition(d.id, { status: 'failed', detail: verdict.reason, ...seen, set: { ...seen.set, reason: verdict.reason } });
+      return DONE;
+    }
+    if (state !== d.qoveryState || d.status === 'accepted') {
+      const detail = verdict.kind === 'unknown' ? `Qovery reported ${state}, a state the relay does not know; still following` : `Qovery reported ${state}`;
+      await history.transition(d.id, { status: 'in_progress', detail, ...seen });
+    }
+    return later(policy.pollIntervalMs);
+  }
+
+  return {
+    async run(d: Deployment): Promise<Step> {
+      const elapsed = now() - Date.parse(d.acceptedAt ?? d.updatedAt);
+      if (elapsed > policy.deployTimeoutMs) {
+        const detail = `no end state from Qovery within ${policy.deployTimeoutMs} ms (last state ${d.qoveryState ?? 'unknown'})`;
+        await history.transition(d.id, { status: 'timed_out', detail, set: { reason: detail } });
+        return DONE;
+      }
+      const wait = await budget.take();
+      if (wait > 0) return later(wait);
+      const result = await qovery.getJobStatus(d.jobId);
+      if (!result.ok || !result.status) {
+        const detail = `status call failed, retrying at the next poll: ${result.ok ? 'the answer had no Status body' : result.detail}`;
+        await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
+        return later(policy.pollIntervalMs);
+      }
+      const last = await coordination.last(d.jobId);
+      const theirs = result.status.deployment_request_id ?? undefined;
+      if (theirs !== undefined && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
+        const detail = `a newer deployment (${last.dispatchedId}) reached Qovery before this one's end was observed`;
+        await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) } });
+        return DONE;
+      }
+      if (isStaleRead(d, result.status, elapsed, graceMs)) return later(policy.pollIntervalMs);
+      return observe(d, result.status);
+    },
+  };
+}
+
+export type FollowPhase = ReturnType<typeof createFollowPhase>;

@@ -1,0 +1,53 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { History } from '../history/history.js';
+import type { RedisClient } from '../history/lua.js';
+import type { DeploymentStatus } from '../history/model.js';
+import type { DeployJobData } from '../queue/jobs.js';
+import type { DeployProducer } from '../queue/producer.js';
+
+const OPEN_STATUSES: readonly DeploymentStatus[] = ['queued', 'deploying', 'retrying', 'accepted', 'in_progress'];
+
+/**
+ * The safety net under "nothing accepted is ever lost": a deployment that is not finished but has
+ * no live job (its enqueue failed after it was stored, or its job ended on an unexpected error) is
+ * given a job again. The processor is idempotent, so a spare job is harmless.
+ */
+export function createReconciler(deps: { redis: RedisClient; history: History; queue: Queue<DeployJobData>; producer: DeployProducer; logger: Logger; minAgeMs: number }) {
+  const { redis, history, queue } = deps;
+
+  async function orphans(ids: readonly string[]): Promise<{ missing: string[]; finished: string[] }> {
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.exists(queue.toKey(id)).zscore(queue.toKey('completed'), id).zscore(queue.toKey('failed'), id);
+    const results = (await pipeline.exec()) ?? [];
+    const missing: string[] = [];
+    const finished: string[] = [];
+    ids.forEach((id, i) => {
+      const exists = results[i * 3]?.[1] === 1;
+      const done = results[i * 3 + 1]?.[1] !== null || results[i * 3 + 2]?.[1] !== null;
+      if (!exists) missing.push(id);
+      else if (done) finished.push(id);
+    });
+    return { missing, finished };
+  }
+
+  return {
+    async runOnce(): Promise<number> {
+      const cutoff = Date.now() - deps.minAgeMs;
+      let repaired = 0;
+      for (const status of OPEN_STATUSES) {
+        const ids = await redis.zrangebyscore(history.keys.deploymentIndex('status', status), '-inf', cutoff, 'LIMIT', 0, 1000);
+        if (ids.length === 0) continue;
+        const { missing, finished } = await orphans(ids);
+        for (const id of finished) await queue.remove(id);
+        const requeue = [...missing, ...finished];
+        await deps.producer.enqueue(requeue);
+        repaired += requeue.length;
+      }
+      if (repaired > 0) deps.logger.warn({ repaired }, 'gave unfinished deployments without a live job a new job');
+      return repaired;
+    },
+  };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;
