@@ -1,0 +1,281 @@
+/**
+ * A fake Qovery API that is a real HTTP server, so the relay's client is tested over real sockets.
+ *
+ * What the real API does, and where that was read (stored copies of Qovery's public repos):
+ * - POST /job/{jobId}/deploy?forceEvent=START|STOP|DELETE|CRON, body JobDeployRequest
+ *   {id?, image_tag?, git_commit_id?}; "image_tag cannot be set if git_commit_id is defined" and
+ *   "you must provide a git commit id or an image tag". Answers 202 with a Status; documented
+ *   errors 400, 401, 403, 404, 409 ("Operation is in progress").
+ *   (qovery-client-python docs/JobActionsApi.md, qovery-client-rust docs/JobDeployRequest.md,
+ *   docs/JobForceEvent.md, src/apis/job_actions_api.rs)
+ * - GET /job/{jobId}/status answers a Status (qovery-client-rust docs/JobMainCallsApi.md).
+ * - Status: required id (uuid), state (StateEnum), service_deployment_status (NEVER_DEPLOYED |
+ *   OUT_OF_DATE | UP_TO_DATE), is_part_last_deployment, status_details {action, status,
+ *   sub_action}, deployment_request_id (uuid, nullable), deployment_requests_count; optional
+ *   last_deployment_date (date-time), steps, execution_id (qovery-client-rust docs/Status.md,
+ *   docs/StatusDetails.md). Older clients list fewer required keys (qovery-client-go
+ *   docs/Status.md), so a client should not insist on the newer ones.
+ * - StateEnum: BUILDING BUILD_ERROR CANCELED CANCELING DELETED DELETE_ERROR DELETE_QUEUED DELETING
+ *   DEPLOYED DEPLOYING DEPLOYMENT_ERROR DEPLOYMENT_QUEUED EXECUTING QUEUED READY RECAP RESTARTED
+ *   RESTARTING RESTART_ERROR RESTART_QUEUED STOPPED STOPPING STOP_ERROR STOP_QUEUED
+ *   WAITING_DELETING WAITING_RESTARTING WAITING_RUNNING WAITING_STOPPING (rust docs/StateEnum.md;
+ *   older go client also has RUNNING). The enum grows, so unknown states must be tolerated.
+ * - status_details: action DEPLOY|DELETE|RESTART|STOP|UNKNOWN; status QUEUED|ONGOING|SUCCESS|
+ *   ERROR|EXECUTING|CANCELED|CANCELING|NEVER; sub_action NONE|TERRAFORM_* (rust docs/Service*Enum.md).
+ * - Auth: security schemes ApiKeyAuth (header Authorization, used as "Token <api token>", e.g.
+ *   terraform-provider-qovery tests) and bearerAuth ("Bearer <jwt>") (qovery-client-go README.md).
+ * - Errors: the spec declares 4xx responses with a description only, no body schema. The
+ *   {status, detail} JSON body here follows the brief and is not confirmed by the spec; proxies
+ *   may answer with an empty body or an HTML page, which the fake can also do.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { z } from 'zod';
+import { isUuid, parseBody, readBody, sendError, sendJson, type ErrorBodyKind } from './fake-qovery-http.js';
+import {
+  DEFAULT_WALK, FORCE_EVENTS, NEVER_DEPLOYED, actionFor, buildStatus, finalState, nextStep,
+  queuedStateFor, startWalk, type DeploymentSnapshot, type StatusStep, type StatusWalk,
+} from './fake-qovery-status.js';
+
+export type { StatusStep } from './fake-qovery-status.js';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON, or the raw text when it is not JSON ('' when there was no body). */
+  body: unknown;
+  at: number;
+}
+
+export type FakeAnswer =
+  | { kind: 'accept' }
+  | { kind: 'error'; status: number; detail?: string; body?: ErrorBodyKind; retryAfter?: string }
+  | { kind: 'hang' };
+
+export interface FakeQovery {
+  url: string;
+  requests: RecordedRequest[];
+  deployCalls(jobId?: string): RecordedRequest[];
+  statusCalls(jobId?: string): RecordedRequest[];
+  /** Answers for the next deploy calls of a job ('*': any job without its own), used up in order. */
+  scriptDeploy(jobId: string | '*', answers: FakeAnswer[]): void;
+  /** The walk each later accepted deploy of the job starts; one step per status read, last repeats. */
+  scriptStatus(jobId: string | '*', steps: StatusStep[]): void;
+  /** deployment_request_id of every accepted deploy of the job, oldest first. */
+  deployments(jobId: string): string[];
+  /** Most deploy calls of the job that were open at the same moment. */
+  maxConcurrentDeploys(jobId: string): number;
+  setDeployDelay(ms: number): void;
+  /** With a token, calls need "Authorization: Token <t>" or "Bearer <t>"; undefined turns auth off. */
+  setToken(token: string | undefined): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+interface JobState {
+  current: DeploymentSnapshot;
+  previous: DeploymentSnapshot;
+  walk: StatusWalk | null;
+  deployments: string[];
+  inFlight: number;
+  maxInFlight: number;
+}
+
+const DeployBody = z.object({
+  id: z.string().optional(),
+  image_tag: z.string().min(1).optional(),
+  git_commit_id: z.string().min(1).optional(),
+});
+
+const DEPLOY_PATH = /^\/job\/([^/]+)\/deploy$/;
+const STATUS_PATH = /^\/job\/([^/]+)\/status$/;
+
+/** Why Qovery would refuse this deploy with a 400, or undefined when it is well formed. */
+function deployProblem(query: Record<string, string>, body: unknown): string | undefined {
+  const forceEvent = query.forceEvent;
+  if (forceEvent !== undefined && !(FORCE_EVENTS as readonly string[]).includes(forceEvent)) {
+    return `forceEvent must be one of ${FORCE_EVENTS.join(', ')}`;
+  }
+  const parsed = DeployBody.safeParse(body);
+  if (!parsed.success) return 'body must be a JSON object with a non-empty image_tag or git_commit_id';
+  const { image_tag: imageTag, git_commit_id: commit } = parsed.data;
+  if (imageTag && commit) return 'image_tag cannot be set if git_commit_id is defined';
+  if (!imageTag && !commit) return 'you must provide a git commit id or an image tag';
+  return undefined;
+}
+
+function authorized(header: string | undefined, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const match = /^(token|bearer) (.+)$/i.exec(header ?? '');
+  return match?.[2] === token;
+}
+
+export async function startFakeQovery(options: { token?: string } = {}): Promise<FakeQovery> {
+  const requests: RecordedRequest[] = [];
+  const jobs = new Map<string, JobState>();
+  const deployScripts = new Map<string, FakeAnswer[]>();
+  const statusScripts = new Map<string, readonly StatusStep[]>();
+  const sockets = new Set<Socket>();
+  const pendingDelays = new Set<() => void>();
+  let token = options.token;
+  let deployDelay = 0;
+
+  const job = (jobId: string): JobState => {
+    let state = jobs.get(jobId);
+    if (!state) {
+      state = { current: NEVER_DEPLOYED, previous: NEVER_DEPLOYED, walk: null, deployments: [], inFlight: 0, maxInFlight: 0 };
+      jobs.set(jobId, state);
+    }
+    return state;
+  };
+
+  // Resolves early when close() runs, so no timer outlives the server.
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (ms <= 0) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        pendingDelays.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      pendingDelays.add(done);
+    });
+
+  const takeAnswer = (jobId: string): FakeAnswer | undefined => {
+    const own = deployScripts.get(jobId);
+    if (own && own.length > 0) return own.shift();
+    return deployScripts.get('*')?.shift();
+  };
+
+  // Counted from arrival until the response is over or its socket dies, whatever the answer.
+  const trackInFlight = (jobId: string, res: ServerResponse): void => {
+    const state = job(jobId);
+    state.inFlight += 1;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    res.once('close', () => {
+      state.inFlight -= 1;
+    });
+  };
+
+  const accept = (jobId: string, query: Record<string, string>, res: ServerResponse): void => {
+    const state = job(jobId);
+    // The deployment being replaced is remembered as it ends, for later stale reads.
+    state.previous = state.walk
+      ? { ...state.current, state: finalState(state.walk.steps, state.current.state) }
+      : state.current;
+    const action = actionFor(query.forceEvent ?? null);
+    const id = randomUUID();
+    state.deployments.push(id);
+    state.current = {
+      state: queuedStateFor(action),
+      deploymentRequestId: id,
+      action,
+      lastDeploymentDate: new Date().toISOString(),
+      executionId: `${jobId}-${state.deployments.length}-${Math.floor(Date.now() / 1000)}`,
+    };
+    state.walk = startWalk(statusScripts.get(jobId) ?? statusScripts.get('*') ?? DEFAULT_WALK);
+    sendJson(res, 202, buildStatus(jobId, state.current));
+  };
+
+  const handleDeploy = async (jobId: string, rec: RecordedRequest, res: ServerResponse): Promise<void> => {
+    const answer = takeAnswer(jobId);
+    if (answer?.kind === 'hang') return; // left open until the client gives up or close() runs
+    await delay(deployDelay);
+    if (answer?.kind === 'error') return sendError(res, answer);
+    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `job ${jobId} not found` });
+    const problem = deployProblem(rec.query, rec.body);
+    if (problem) return sendError(res, { status: 400, detail: problem });
+    accept(jobId, rec.query, res);
+  };
+
+  const handleStatus = (jobId: string, res: ServerResponse): void => {
+    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `job ${jobId} not found` });
+    const state = job(jobId);
+    if (!state.walk) return sendJson(res, 200, buildStatus(jobId, state.current));
+    const step = nextStep(state.walk);
+    if ('error' in step) return sendError(res, { status: step.error });
+    if ('stale' in step) return sendJson(res, 200, buildStatus(jobId, state.previous));
+    state.current = { ...state.current, state: step.state };
+    sendJson(res, 200, buildStatus(jobId, state.current));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://fake-qovery.invalid');
+    const deployJob = req.method === 'POST' ? DEPLOY_PATH.exec(url.pathname)?.[1] : undefined;
+    const statusJob = req.method === 'GET' ? STATUS_PATH.exec(url.pathname)?.[1] : undefined;
+    if (deployJob !== undefined) trackInFlight(deployJob, res);
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body: parseBody(await readBody(req)),
+      at: Date.now(),
+    };
+    requests.push(rec);
+    if (!authorized(req.headers.authorization, token)) return sendError(res, { status: 401 });
+    if (deployJob !== undefined) return handleDeploy(deployJob, rec, res);
+    if (statusJob !== undefined) return handleStatus(statusJob, res);
+    sendError(res, { status: 404 });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      sendError(res, { status: 500, detail: err instanceof Error ? err.message : String(err) });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const callsTo = (suffix: string, method: string, jobId?: string): RecordedRequest[] =>
+    requests.filter(
+      (r) => r.method === method && r.path.startsWith('/job/') && r.path.endsWith(suffix) &&
+        (jobId === undefined || r.path === `/job/${jobId}${suffix}`),
+    );
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    deployCalls: (jobId) => callsTo('/deploy', 'POST', jobId),
+    statusCalls: (jobId) => callsTo('/status', 'GET', jobId),
+    scriptDeploy: (jobId, answers) => {
+      deployScripts.set(jobId, [...answers]);
+    },
+    scriptStatus: (jobId, steps) => {
+      startWalk(steps); // refuse an empty script now rather than at the next deploy
+      statusScripts.set(jobId, [...steps]);
+    },
+    deployments: (jobId) => [...(jobs.get(jobId)?.deployments ?? [])],
+    maxConcurrentDeploys: (jobId) => jobs.get(jobId)?.maxInFlight ?? 0,
+    setDeployDelay: (ms) => {
+      deployDelay = ms;
+    },
+    setToken: (next) => {
+      token = next;
+    },
+    reset: () => {
+      requests.length = 0; // same array, so a test holding `requests` keeps seeing the log
+      jobs.clear();
+      deployScripts.clear();
+      statusScripts.clear();
+      token = options.token;
+      deployDelay = 0;
+    },
+    close: async () => {
+      for (const done of [...pendingDelays]) done();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { parseRules, type Rules } from '../../src/config/rules.js';
+import { startRelay, type Relay, type RelayConfig } from '../../src/relay.js';
+import { sign } from '../fakes/signers.js';
+import { startFakeQovery, type FakeQovery } from '../fakes/fake-qovery.js';
+import type { SourceConfig } from '../../src/sources/types.js';
+
+export const API_TOKEN = 'test-api-token-0123456789';
+export const QOVERY_TOKEN = 'qov_test_token';
+
+export interface TestRelay {
+  readonly relay: Relay;
+  readonly fake: FakeQovery;
+  readonly prefix: string;
+  readonly redis: Redis;
+  readonly rules: Rules;
+  /** Signs `body` the way the named source's provider does and posts it. */
+  post(sourceName: string, body: unknown, headers?: Record<string, string>, options?: { raw?: Buffer; pathToken?: string; unsigned?: boolean }): Promise<{ statusCode: number; json: any }>;
+  get(path: string, token?: string | null): Promise<{ statusCode: number; json: any }>;
+  close(): Promise<void>;
+}
+
+/** Fast timings so retries and polls run in milliseconds; each test relay owns a fresh key prefix. */
+export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial<RelayConfig> = {}): RelayConfig {
+  return {
+    REDIS_URL: inject('redisUrl'),
+    RELAY_KEY_PREFIX: prefix,
+    RELAY_ROLE: 'all',
+    RELAY_API_TOKEN: API_TOKEN,
+    QOVERY_API_URL: qoveryUrl,
+    QOVERY_API_TOKEN: QOVERY_TOKEN,
+    QOVERY_REQUEST_TIMEOUT_MS: 1_000,
+    DEPLOY_MAX_ATTEMPTS: 4,
+    DEPLOY_BACKOFF_BASE_MS: 10,
+    DEPLOY_BACKOFF_MAX_MS: 200,
+    WORKER_CONCURRENCY: 8,
+    WEBHOOK_BODY_LIMIT_BYTES: 64 * 1024,
+    RATE_LIMIT_MAX: 10_000,
+    RATE_LIMIT_WINDOW_MS: 60_000,
+    QOVERY_POLL_INTERVAL_MS: 30,
+    QOVERY_DEPLOY_TIMEOUT_MS: 60_000,
+    QOVERY_MAX_REQUESTS_PER_HOUR: 10_000_000,
+    WORKER_LOCK_MS: 5_000,
+    RECONCILE_INTERVAL_MS: 60_000,
+    ...overrides,
+  };
+}
+
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+export async function startTestRelay(rulesYaml: string, overrides: Partial<RelayConfig> = {}, env: Record<string, string> = {}): Promise<TestRelay> {
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const fake = await startFakeQovery({ token: QOVERY_TOKEN });
+  const rules = parseRules(rulesYaml, env);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const relay = await startRelay(testConfig(prefix, fake.url, overrides), rules, logger);
+  const redis = new Redis(inject('redisUrl'));
+  const app = relay.app;
+
+  return {
+    relay, fake, prefix, redis, rules,
+    async post(sourceName, body, headers = {}, options = {}) {
+      if (!app) throw new Error('this relay has no API role');
+      const source = rules.sources.find((s) => s.name === sourceName) as SourceConfig | undefined;
+      const raw = options.raw ?? Buffer.from(JSON.stringify(body));
+      const signed = source && !options.unsigned ? sign(source, raw) : { headers: {} as Record<string, string> };
+      const token = options.pathToken ?? signed.pathToken;
+      const response = await app.inject({
+        method: 'POST',
+        url: `/webhooks/${sourceName}${token !== undefined ? `/${token}` : ''}`,
+        headers: { 'content-type': 'application/json', ...signed.headers, ...headers },
+        payload: raw,
+      });
+      return { statusCode: response.statusCode, json: response.body ? response.json() : undefined };
+    },
+    async get(path, token = API_TOKEN) {
+      if (!app) throw new Error('this relay has no API role');
+      const response = await app.inject({ method: 'GET', url: path, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+      return { statusCode: response.statusCode, json: response.json() };
+    },
+    async close() {
+      await relay.close(5_000);
+      await fake.close();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
