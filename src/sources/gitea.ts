@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { describeIssues } from './payload.js';
+import { AUTH_OK, deriveDeliveryId, header, hexDigestEquals, hmac, refuse } from './verify.js';
+import type { NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
+
+/**
+ * Gitea and its fork Forgejo send a GitHub-shaped push payload. Each sends its headers under its
+ * own name (Forgejo also repeats them under the Gitea names, and both under the Gogs names):
+ * the event, a delivery UUID, and the bare-hex HMAC-SHA256 of the body.
+ */
+
+function firstHeader(request: WebhookRequest, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = header(request, name);
+    if (value) return value;
+  }
+  return undefined;
+}
+
+const pushSchema = z.object({
+  ref: z.string(),
+  before: z.string().optional(),
+  after: z.string(),
+  repository: z.object({ full_name: z.string().min(1) }),
+  head_commit: z.object({ id: z.string(), timestamp: z.string().optional() }).nullable().optional(),
+  commits: z
+    .array(
+      z.object({
+        added: z.array(z.string()).nullable().optional(),
+        modified: z.array(z.string()).nullable().optional(),
+        removed: z.array(z.string()).nullable().optional(),
+      }),
+    )
+    .nullable()
+    .optional(),
+  total_commits: z.number().optional(),
+});
+
+type Push = z.infer<typeof pushSchema>;
+
+/**
+ * A partial commit list could make a `paths` rule miss a push, so paths need the full list; a push
+ * listing no commit (a new tag or branch on an existing commit) says nothing about files either.
+ */
+function changedPaths(push: Push): string[] | undefined {
+  if (!push.commits?.length) return undefined;
+  if (push.total_commits !== undefined && push.total_commits > push.commits.length) return undefined;
+  const paths = new Set<string>();
+  for (const commit of push.commits) {
+    for (const list of [commit.added, commit.modified, commit.removed]) list?.forEach((p) => paths.add(p));
+  }
+  return [...paths];
+}
+
+function readPush(push: Push): NormalizedEvent {
+  const branch = push.ref.startsWith('refs/heads/') ? push.ref.slice('refs/heads/'.length) : undefined;
+  const tag = push.ref.startsWith('refs/tags/') ? push.ref.slice('refs/tags/'.length) : undefined;
+  const paths = changedPaths(push);
+  return {
+    event: 'push',
+    repository: push.repository.full_name.toLowerCase(),
+    ...(branch !== undefined && { branch }),
+    ...(tag !== undefined && { tag }),
+    commit: push.head_commit?.id || push.after,
+    ...(push.head_commit?.timestamp && { pushedAt: new Date(push.head_commit.timestamp).toISOString() }),
+    ...(paths && { paths }),
+  };
+}
+
+function parsePush(deliveryId: string, body: unknown): ParseResult {
+  const parsed = pushSchema.safeParse(body);
+  if (!parsed.success) return { kind: 'invalid', reason: describeIssues('Gitea push', parsed.error) };
+  const read = readPush(parsed.data);
+  if (/^0+$/.test(parsed.data.after)) {
+    return { kind: 'ignored', deliveryId, event: 'push', reason: `${parsed.data.ref} was deleted`, read };
+  }
+  if (read.branch === undefined && read.tag === undefined) {
+    const reason = `ref ${parsed.data.ref} is neither a branch nor a tag`;
+    return { kind: 'ignored', deliveryId, event: 'push', reason, read };
+  }
+  return { kind: 'events', deliveryId, event: 'push', events: [read] };
+}
+
+export const gitea: Provider = {
+  type: 'gitea',
+  requiredKeys: ['secret'],
+  authenticate(source, request) {
+    // Forgejo's own header wins when present, so a forged Gitea-named copy cannot stand in for it.
+    const name = header(request, 'x-forgejo-signature') ? 'X-Forgejo-Signature' : 'X-Gitea-Signature';
+    const received = header(request, name.toLowerCase());
+    if (!received) return refuse('missing X-Gitea-Signature (or X-Forgejo-Signature) header');
+    return hexDigestEquals(received, hmac('sha256', source.secret ?? '', request.rawBody))
+      ? AUTH_OK
+      : refuse(`${name} does not match the body signed with the configured secret`);
+  },
+  parse(source, request, body) {
+    const event = firstHeader(request, 'x-forgejo-event', 'x-gitea-event', 'x-gogs-event');
+    if (!event) return { kind: 'invalid', reason: 'missing X-Gitea-Event (or X-Forgejo-Event) header' };
+    // Both always send a delivery UUID; without one, a retry repeats the exact body.
+    const deliveryId =
+      firstHeader(request, 'x-forgejo-delivery', 'x-gitea-delivery', 'x-gogs-delivery') ??
+      deriveDeliveryId(source.name, event, request.rawBody.toString('utf8'));
+    if (event === 'push') return parsePush(deliveryId, body);
+    return { kind: 'ignored', deliveryId, event, reason: `Gitea event "${event}" does not deploy` };
+  },
+};

@@ -1,0 +1,24 @@
+import { dockerhub } from './dockerhub.js';
+import { distribution } from './distribution.js';
+import { ecr } from './ecr.js';
+import { bitbucket } from './bitbucket.js';
+import { generic } from './generic.js';
+import { gitea } from './gitea.js';
+import { github } from './github.js';
+import { gitlab } from './gitlab.js';
+import { jfrog } from './jfrog.js';
+import { nexus } from './nexus.js';
+import { harbor } from './harbor.js';
+import { quay } from './quay.js';
+import { acr } from './acr.js';
+import { gar } from './gar.js';
+import type { Provider } from './types.js';
+
+/** Adding a provider is one file and one line here. */
+const providers: readonly Provider[] = [github, dockerhub, ecr, jfrog, nexus, distribution, gitlab, bitbucket, gitea, generic, harbor, quay, acr, gar];
+
+export const providersByType: ReadonlyMap<string, Provider> = new Map(providers.map((p) => [p.type, p]));
+
+export function providerFor(type: string): Provider | undefined {
+  return providersByType.get(type);
+}

@@ -1,0 +1,86 @@
+/**
+ * The contract every provider implements. A provider is data plus two small pure functions:
+ * `authenticate` looks only at headers, the path token and the exact raw bytes; `parse` turns
+ * an already-authenticated JSON body into normalized events. Neither throws for bad input:
+ * expected outcomes are values.
+ */
+
+/** The keys a source may carry in the rules file; which ones a provider needs is its own data. */
+export interface SourceConfig {
+  readonly name: string;
+  readonly type: string;
+  readonly secret?: string;
+  readonly token?: string;
+  readonly signingSecret?: string;
+  readonly header?: { readonly name: string; readonly value: string };
+  readonly registryHost?: string;
+}
+
+export type SourceKey = 'secret' | 'token' | 'signingSecret' | 'header' | 'registryHost';
+
+export interface WebhookRequest {
+  /** Header names are lower-case, as Node gives them. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly rawBody: Buffer;
+  /** The `:token` path segment of `POST /webhooks/:source/:token`, when present. */
+  readonly pathToken?: string;
+  /** Injected so signature freshness checks are testable without fake timers. */
+  readonly now: Date;
+}
+
+export type AuthResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * What one delivery says happened. Git hosts fill repository/branch/tag/commit; registries fill
+ * image/tag (and sometimes digest). `pushedAt` is the provider's own time of the push when it
+ * tells one, so "newest" can follow push order rather than arrival order.
+ */
+export interface NormalizedEvent {
+  /** Provider event name as received, e.g. `push`, `Tag Push Hook`, `PUSH_ARTIFACT`. */
+  readonly event: string;
+  readonly repository?: string;
+  /** Fully qualified, lower-case image name including the registry host (`docker.io/acme/api`). */
+  readonly image?: string;
+  readonly branch?: string;
+  readonly tag?: string;
+  readonly commit?: string;
+  readonly digest?: string;
+  /** ISO-8601 time of the push as the provider reports it. */
+  readonly pushedAt?: string;
+  /** Files changed by a git push (added, modified, removed), when the provider lists them. */
+  readonly paths?: readonly string[];
+}
+
+export type ParseResult =
+  | {
+      readonly kind: 'events';
+      readonly deliveryId: string;
+      readonly event: string;
+      /** One delivery may carry several events (Bitbucket changes, Quay tags, Distribution envelopes). */
+      readonly events: readonly NormalizedEvent[];
+      /** Why some parts of the delivery were skipped (deletions, child manifests...), if any. */
+      readonly skipped?: readonly string[];
+    }
+  | { readonly kind: 'ping'; readonly deliveryId: string; readonly event: string }
+  | {
+      readonly kind: 'ignored';
+      readonly deliveryId: string;
+      readonly event: string;
+      readonly reason: string;
+      /** What could still be read, so the history shows it. */
+      readonly read?: NormalizedEvent;
+    }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+export interface Provider {
+  readonly type: string;
+  /** Rules-file keys this provider cannot work without. */
+  readonly requiredKeys: readonly SourceKey[];
+  /** Keys it understands but can do without. Any other key on the source is a config error. */
+  readonly optionalKeys?: readonly SourceKey[];
+  /** True when the secret travels in the URL path (`POST /webhooks/:source/:token`). */
+  readonly tokenInPath?: boolean;
+  authenticate(source: SourceConfig, request: WebhookRequest): AuthResult;
+  /** `body` is the JSON-parsed raw body; `request` gives headers for event type and delivery id. */
+  parse(source: SourceConfig, request: WebhookRequest, body: unknown): ParseResult;
+}
