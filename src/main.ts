@@ -1,4 +1,4 @@
-import { loadEnv } from './config/env.js';
+import { loadDotEnv, loadEnv } from './config/env.js';
 import { ConfigError } from './config/errors.js';
 import { createRulesReloader } from './config/reload.js';
 import { loadRules } from './config/rules.js';
@@ -7,6 +7,7 @@ import { startRelay } from './relay.js';
 
 /** Composition root: config -> logger -> rules -> relay (queue, worker, app) -> listen; shutdown. */
 async function main(): Promise<void> {
+  loadDotEnv();
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL);
   const rules = await loadRules(env.RELAY_CONFIG, process.env);

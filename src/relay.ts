@@ -9,7 +9,7 @@ import { buildApp } from './http/app.js';
 import { createIntake } from './intake/receive.js';
 import { createQoveryClient } from './qovery/client.js';
 import { createQoveryBudget } from './qovery/rate-limit.js';
-import { createRedis } from './queue/connection.js';
+import { createRedis, whenReady } from './queue/connection.js';
 import { DEPLOY_QUEUE, type DeployJobData } from './queue/jobs.js';
 import { createDeployProducer } from './queue/producer.js';
 import { createActiveRules, type ActiveRules } from './routing/active-rules.js';
@@ -82,6 +82,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: config.RELAY_KEY_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   const producer = createDeployProducer({ queue });
+  if (!(await whenReady(producerRedis, 5_000))) logger.warn({ redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'Redis does not answer yet; webhooks get 503 until it does');
   const activeRules = createActiveRules(rules);
 
   let app: FastifyInstance | undefined;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from './errors.js';
 
@@ -52,6 +53,14 @@ const envSchema = z
   });
 
 export type Env = Readonly<z.infer<typeof envSchema>>;
+
+/**
+ * Reads `.env` from the working directory when there is one. Variables already set in the
+ * environment win, so a deployment platform's settings are never overridden by a stray file.
+ */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
 
 /** The only place that reads process.env: everything else receives the frozen result. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {

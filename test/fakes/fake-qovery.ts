@@ -113,7 +113,7 @@ function authorized(header: string | undefined, token: string | undefined): bool
   return match?.[2] === token;
 }
 
-export async function startFakeQovery(options: { token?: string } = {}): Promise<FakeQovery> {
+export async function startFakeQovery(options: { token?: string; port?: number } = {}): Promise<FakeQovery> {
   const requests: RecordedRequest[] = [];
   const jobs = new Map<string, JobState>();
   const deployScripts = new Map<string, FakeAnswer[]>();
@@ -234,7 +234,7 @@ export async function startFakeQovery(options: { token?: string } = {}): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
