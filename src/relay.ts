@@ -89,7 +89,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   if (config.RELAY_ROLE !== 'worker') {
     const intake = createIntake({ history, producer, rules: activeRules, logger });
     app = await buildApp({
-      logger, intake, history,
+      logger, intake, history, rules: activeRules,
       isReady: async () => (await producerRedis.ping()) === 'PONG',
       apiToken: config.RELAY_API_TOKEN,
       bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,

@@ -6,12 +6,15 @@ import type { Intake } from '../intake/receive.js';
 import { registerErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history-routes.js';
+import { registerRulesRoutes } from './rules-routes.js';
+import type { ActiveRules } from '../routing/active-rules.js';
 import { registerWebhookRoutes } from './webhooks.js';
 
 export interface AppDeps {
   readonly logger: FastifyBaseLogger;
   readonly intake: Intake;
   readonly history: History;
+  readonly rules: ActiveRules;
   readonly isReady: () => Promise<boolean>;
   readonly apiToken: string | undefined;
   readonly bodyLimit: number;
@@ -43,5 +46,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, { isReady: deps.isReady });
   registerWebhookRoutes(app, { intake: deps.intake, bodyLimit: deps.bodyLimit, rateLimit: { max: deps.rateLimit.max, timeWindow: deps.rateLimit.timeWindow } });
   registerHistoryRoutes(app, { history: deps.history, apiToken: deps.apiToken });
+  registerRulesRoutes(app, { rules: deps.rules, history: deps.history, apiToken: deps.apiToken });
   return app;
 }

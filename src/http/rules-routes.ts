@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { History } from '../history/history.js';
+import { evaluateWebhook } from '../intake/evaluate.js';
+import { summarize } from '../intake/receive.js';
+import type { ActiveRules } from '../routing/active-rules.js';
+import { requireApiToken } from './auth.js';
+import { sendError } from './errors.js';
+
+const testRequest = z
+  .object({
+    source: z.string().min(1),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** The payload as JSON, or `rawBody` as the exact text when the signature should be checked too. */
+    body: z.unknown().optional(),
+    rawBody: z.string().optional(),
+    pathToken: z.string().optional(),
+  })
+  .strict()
+  .refine((r) => r.body !== undefined || r.rawBody !== undefined, 'give "body" (JSON) or "rawBody" (exact text)');
+
+const ANSWER_BY_OUTCOME = { unknown_source: 404, unauthorized: 401, invalid: 400 } as const;
+
+/**
+ * `POST /rules/test`: what the relay would do with a delivery (which routes match, with what tag or
+ * commit, or why none did) without storing or enqueuing anything. Signature failures are reported
+ * but do not stop the evaluation, so routes can be debugged without computing signatures.
+ */
+export function registerRulesRoutes(app: FastifyInstance, deps: { rules: ActiveRules; history: History; apiToken: string | undefined }): void {
+  void app.register(async (scope) => {
+    scope.addHook('preHandler', requireApiToken(deps.apiToken));
+    scope.post('/rules/test', async (request, reply) => {
+      const parsed = testRequest.safeParse(request.body);
+      if (!parsed.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+      const input = parsed.data;
+      const headers = Object.fromEntries(Object.entries(input.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const rawBody = Buffer.from(input.rawBody ?? JSON.stringify(input.body));
+      const evaluation = evaluateWebhook(deps.rules.current(), { source: input.source, headers, rawBody, ...(input.pathToken !== undefined && { pathToken: input.pathToken }) }, new Date(), { requireAuth: false });
+
+      if (evaluation.kind === 'rejected') {
+        const outcome = evaluation.outcome;
+        return { source: input.source, outcome: outcome.kind, wouldAnswer: ANSWER_BY_OUTCOME[outcome.kind], reason: 'reason' in outcome ? outcome.reason : `no source named "${input.source}" is configured`, deployments: [] };
+      }
+      const { auth, delivery, deployments } = evaluation;
+      const alreadySeen = (await deps.history.getDelivery(delivery.id)) !== undefined;
+      const outcome = evaluation.ping ? 'ping' : deployments.length > 0 ? 'deploy' : 'ignored';
+      return {
+        source: input.source,
+        outcome: auth.ok ? (alreadySeen ? 'duplicate' : outcome) : 'unauthorized',
+        wouldAnswer: !auth.ok ? 401 : alreadySeen || evaluation.ping ? 200 : 202,
+        authentication: auth.ok ? { ok: true } : { ok: false, reason: auth.reason },
+        deliveryId: delivery.id,
+        alreadySeen,
+        event: delivery.event,
+        read: delivery.read,
+        deployments: deployments.map((d) => ({ ...summarize(d), ...(d.forceEvent && { forceEvent: d.forceEvent }) })),
+        ...(delivery.reason !== undefined && { reason: delivery.reason }),
+        ...(delivery.skipped && { skipped: delivery.skipped }),
+      };
+    });
+  });
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type { NewDeployment } from '../history/history.js';
+import type { Delivery } from '../history/model.js';
+import type { CompiledRules } from '../routing/active-rules.js';
+import type { DeployRequest } from '../routing/plan.js';
+import type { AuthResult, NormalizedEvent, ParseResult, WebhookRequest } from '../sources/types.js';
+import type { IntakeOutcome } from './outcome.js';
+
+export interface IncomingWebhook {
+  readonly source: string;
+  readonly pathToken?: string;
+  readonly headers: WebhookRequest['headers'];
+  readonly rawBody: Buffer;
+}
+
+/** What a webhook would lead to, before anything is stored: shared by intake and `POST /rules/test`. */
+export type Evaluation =
+  | { readonly kind: 'rejected'; readonly outcome: Extract<IntakeOutcome, { kind: 'unknown_source' | 'unauthorized' | 'invalid' }> }
+  | {
+      readonly kind: 'planned';
+      readonly auth: AuthResult;
+      readonly ping: boolean;
+      readonly delivery: Delivery;
+      readonly deployments: readonly NewDeployment[];
+    };
+
+/** Same delivery and route always give the same id, so a replay can never create a second job. */
+export function deploymentIdFor(deliveryId: string, request: DeployRequest): string {
+  const digest = createHash('sha256').update(`${deliveryId}\n${request.route}\n${request.eventIndex}`).digest('hex');
+  return `dep_${digest.slice(0, 24)}`;
+}
+
+function readOf(event: NormalizedEvent): Delivery['read'][number] {
+  const { repository, image, branch, tag, commit, pushedAt } = event;
+  return Object.fromEntries(Object.entries({ repository, image, branch, tag, commit, pushedAt }).filter(([, v]) => v !== undefined));
+}
+
+function parseJson(rawBody: Buffer): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(rawBody.toString('utf8')) };
+  } catch (error) {
+    return { ok: false, reason: `the body is not valid JSON (${(error as Error).message})` };
+  }
+}
+
+function deliveryFrom(source: { name: string; type: string }, parsed: Exclude<ParseResult, { kind: 'invalid' }>, receivedAt: string): Delivery {
+  const base = { id: parsed.deliveryId, source: source.name, sourceType: source.type, event: parsed.event, receivedAt, deploymentIds: [] as string[] };
+  switch (parsed.kind) {
+    case 'events':
+      return { ...base, outcome: 'accepted', read: parsed.events.map(readOf), ...(parsed.skipped && { skipped: parsed.skipped }) };
+    case 'ignored':
+      return { ...base, outcome: 'ignored', reason: parsed.reason, read: parsed.read ? [readOf(parsed.read)] : [] };
+    case 'ping':
+      return { ...base, outcome: 'ignored', reason: 'ping: the webhook reached the relay', read: [] };
+  }
+}
+
+function plan(compiled: CompiledRules, source: string, parsed: Extract<ParseResult, { kind: 'events' }>, delivery: Delivery): { delivery: Delivery; deployments: NewDeployment[] } {
+  const result = compiled.plan(source, parsed.events);
+  if (!result.matched) return { delivery: { ...delivery, outcome: 'ignored', reason: result.reason }, deployments: [] };
+  const deployments = result.requests.map((r) => {
+    const { eventIndex, ...request } = r;
+    const pushedAt = parsed.events[eventIndex]?.pushedAt;
+    return { ...request, id: deploymentIdFor(parsed.deliveryId, r), ...(pushedAt !== undefined && { pushedAt }) };
+  });
+  return { delivery: { ...delivery, deploymentIds: deployments.map((d) => d.id) }, deployments };
+}
+
+/**
+ * Authenticates, parses and routes a webhook without touching Redis. With `requireAuth: false`
+ * (the rules tester) a failed check is reported but does not stop the evaluation.
+ */
+export function evaluateWebhook(compiled: CompiledRules, webhook: IncomingWebhook, now: Date, options: { requireAuth: boolean }): Evaluation {
+  const configured = compiled.sources.get(webhook.source);
+  if (!configured || (webhook.pathToken !== undefined && !configured.provider.tokenInPath)) {
+    return { kind: 'rejected', outcome: { kind: 'unknown_source', source: webhook.source } };
+  }
+  const { config, provider } = configured;
+  const request: WebhookRequest = { headers: webhook.headers, rawBody: webhook.rawBody, now, ...(webhook.pathToken !== undefined && { pathToken: webhook.pathToken }) };
+  const auth = provider.authenticate(config, request);
+  if (!auth.ok && options.requireAuth) return { kind: 'rejected', outcome: { kind: 'unauthorized', reason: auth.reason } };
+  const body = parseJson(webhook.rawBody);
+  if (!body.ok) return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_BODY_NOT_JSON', reason: body.reason } };
+  const parsed = provider.parse(config, request, body.value);
+  if (parsed.kind === 'invalid') return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason: parsed.reason } };
+
+  const delivery = deliveryFrom(config, parsed, now.toISOString());
+  if (parsed.kind !== 'events') return { kind: 'planned', auth, ping: parsed.kind === 'ping', delivery, deployments: [] };
+  return { kind: 'planned', auth, ping: false, ...plan(compiled, config.name, parsed, delivery) };
+}
