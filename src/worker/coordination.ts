@@ -18,6 +18,8 @@ export interface JobLast {
   readonly dispatchedId?: string;
   readonly dispatchedOrder?: number;
   readonly dispatchedRequestId?: string;
+  /** When it was handed over (ms): deployments stored before then were waiting alongside it. */
+  readonly dispatchedAt?: number;
   readonly succeededId?: string;
   readonly succeededTag?: string;
   readonly succeededOrder?: number;
@@ -45,14 +47,14 @@ export function createJobCoordination(deps: { redis: RedisClient; keys: HistoryK
       const hash = await redis.hgetall(keys.jobLast(jobId));
       const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
       return {
-        ...(hash.dispatchedId && { dispatchedId: hash.dispatchedId, dispatchedOrder: num(hash.dispatchedOrder) }),
+        ...(hash.dispatchedId && { dispatchedId: hash.dispatchedId, dispatchedOrder: num(hash.dispatchedOrder), dispatchedAt: num(hash.dispatchedAt) }),
         ...(hash.dispatchedRequestId && { dispatchedRequestId: hash.dispatchedRequestId }),
         ...(hash.succeededId && { succeededId: hash.succeededId, succeededOrder: num(hash.succeededOrder) }),
         ...(hash.succeededTag && { succeededTag: hash.succeededTag }),
       };
     },
-    async markDispatched(jobId: string, deploymentId: string, order: number, requestId: string | undefined): Promise<void> {
-      const fields: Record<string, string> = { dispatchedId: deploymentId, dispatchedOrder: String(order) };
+    async markDispatched(jobId: string, deploymentId: string, order: number, requestId: string | undefined, at: number): Promise<void> {
+      const fields: Record<string, string> = { dispatchedId: deploymentId, dispatchedOrder: String(order), dispatchedAt: String(at) };
       if (requestId) fields.dispatchedRequestId = requestId;
       await redis.hset(keys.jobLast(jobId), fields);
     },

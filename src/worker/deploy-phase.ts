@@ -47,17 +47,23 @@ function refusal(d: Deployment, newest: { id: string; order: number } | undefine
   if (newest && newest.id !== d.id && newest.order > d.order) {
     return { status: 'superseded', by: newest.id, detail: `a newer push for this job is waiting (${newest.id})` };
   }
+  // Waiting when a newer push was handed to Qovery: it lost the race (superseded). Arriving after
+  // that, older than what already succeeded: a downgrade (ignored). Arrival decides, not timing.
+  const newerDispatched = last.dispatchedOrder !== undefined && last.dispatchedId !== d.id && d.order < last.dispatchedOrder;
+  if (newerDispatched && last.dispatchedAt !== undefined && Date.parse(d.createdAt) <= last.dispatchedAt) {
+    return { status: 'superseded', by: last.dispatchedId, detail: `a newer push (${last.dispatchedId}) was handed to Qovery while this one waited` };
+  }
   if (!d.allowDowngrade && last.succeededOrder !== undefined && last.succeededId !== d.id && d.order < last.succeededOrder) {
     return { status: 'ignored', detail: `this push is older than the last successful deployment ${last.succeededId}; set allowDowngrade: true on the route to roll back` };
+  }
+  if (newerDispatched) {
+    return { status: 'superseded', by: last.dispatchedId, detail: `a newer push (${last.dispatchedId}) was already handed to Qovery` };
   }
   // Only tags that are semver (a leading v tolerated) are compared; `latest` or `sha-abc` are not versions.
   const tag = d.imageTag ? semver.clean(d.imageTag) : null;
   const lastTag = last.succeededTag ? semver.clean(last.succeededTag) : null;
   if (!d.allowDowngrade && tag && lastTag && semver.lt(tag, lastTag)) {
     return { status: 'ignored', detail: `tag ${d.imageTag} is lower than ${last.succeededTag}, the last tag deployed successfully; set allowDowngrade: true on the route to roll back` };
-  }
-  if (last.dispatchedOrder !== undefined && last.dispatchedId !== d.id && d.order < last.dispatchedOrder) {
-    return { status: 'superseded', by: last.dispatchedId, detail: `a newer push (${last.dispatchedId}) was already handed to Qovery` };
   }
   return undefined;
 }
@@ -70,6 +76,7 @@ export function createDeployPhase(deps: Deps) {
 
   async function accept(d: Deployment, fields: { httpStatus?: number; status?: QoveryStatus; attempt?: number; detail: string }): Promise<Step> {
     const requestId = fields.status?.deployment_request_id ?? undefined;
+    await coordination.markDispatched(d.jobId, d.id, d.order, requestId, now());
     await history.transition(d.id, {
       status: 'accepted',
       detail: fields.detail,
@@ -78,7 +85,6 @@ export function createDeployPhase(deps: Deps) {
       ...(fields.status && { qoveryState: fields.status.state }),
       set: { acceptedAt: new Date(now()).toISOString(), ...(requestId && { deploymentRequestId: requestId }) },
     });
-    await coordination.markDispatched(d.jobId, d.id, d.order, requestId);
     return later(policy.pollIntervalMs);
   }
 

@@ -49,8 +49,9 @@ export function createFollowPhase(deps: Deps) {
     const seen = { qoveryState: state, ...details, set: { qoveryState: state, ...(!isTerminalState(state) && { leftTerminal: '1' }) } };
     const verdict = classifyState(state, d.forceEvent);
     if (verdict.kind === 'succeeded') {
-      await history.transition(d.id, { status: 'succeeded', detail: `Qovery reported ${state}`, ...seen });
+      // Recorded for the job first, so whoever sees this deployment succeeded also sees the guard's input.
       await coordination.markSucceeded(d.jobId, d.id, d.order, d.imageTag);
+      await history.transition(d.id, { status: 'succeeded', detail: `Qovery reported ${state}`, ...seen });
       return DONE;
     }
     if (verdict.kind === 'failed') {
