@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidCursorError } from '../history/queries.js';
 
 /** Stable codes: clients and tests match on these, never on message text. */
 export type ErrorCode =
@@ -26,6 +27,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(request, reply, 413, 'RELAY_BODY_TOO_LARGE', `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`);
     }
+    if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
     if (error.statusCode === 429) return sendError(request, reply, 429, 'RELAY_RATE_LIMITED', error.message);
     if (error.validation || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)) {
       return sendError(request, reply, error.statusCode ?? 400, 'RELAY_BAD_REQUEST', error.message);

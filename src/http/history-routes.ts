@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { History } from '../history/history.js';
-import { DEPLOYMENT_STATUSES } from '../history/model.js';
-import { InvalidCursorError } from '../history/queries.js';
+import { DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
 import { requireApiToken } from './auth.js';
 import { sendError } from './errors.js';
 
@@ -10,6 +9,12 @@ const page = { limit: z.coerce.number().int().min(1).max(200).default(50), curso
 const deploymentQuery = z.object({ ...page, jobId: z.string().optional(), status: z.enum(DEPLOYMENT_STATUSES).optional(), route: z.string().optional(), source: z.string().optional() }).strict();
 const deliveryQuery = z.object({ ...page, source: z.string().optional(), outcome: z.enum(['accepted', 'ignored', 'duplicate']).optional() }).strict();
 const idParams = z.object({ id: z.string().min(1).max(200) });
+
+/** The worker's bookkeeping (sort key, stale-read flag) stays out of the API. */
+function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal'> {
+  const { order: _order, leftTerminal: _leftTerminal, ...visible } = deployment;
+  return visible;
+}
 
 function problems(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
@@ -22,31 +27,21 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { history: His
     scope.get('/deployments', async (request, reply) => {
       const query = deploymentQuery.safeParse(request.query);
       if (!query.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(query.error));
-      try {
-        const result = await deps.history.listDeployments(query.data);
-        return { deployments: result.items, nextCursor: result.nextCursor };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
-        throw error;
-      }
+      const result = await deps.history.listDeployments(query.data);
+      return { deployments: result.items.map(present), nextCursor: result.nextCursor };
     });
 
     scope.get('/deployments/:id', async (request, reply) => {
       const { id } = idParams.parse(request.params);
       const deployment = await deps.history.getDeployment(id);
-      return deployment ?? sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
+      return deployment ? present(deployment) : sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
     });
 
     scope.get('/deliveries', async (request, reply) => {
       const query = deliveryQuery.safeParse(request.query);
       if (!query.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(query.error));
-      try {
-        const result = await deps.history.listDeliveries(query.data);
-        return { deliveries: result.items, nextCursor: result.nextCursor };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
-        throw error;
-      }
+      const result = await deps.history.listDeliveries(query.data);
+      return { deliveries: result.items, nextCursor: result.nextCursor };
     });
 
     scope.get('/deliveries/:id', async (request, reply) => {
