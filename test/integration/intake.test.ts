@@ -99,6 +99,19 @@ describe('intake answers every webhook with the right status and stores only wha
     expect(big.json.code).toBe('RELAY_BODY_TOO_LARGE');
   });
 
+  it('a client over the webhook rate limit gets 429 with a stable code, counted in Redis', async () => {
+    relay = await startTestRelay(RULES, { RATE_LIMIT_MAX: 2, RELAY_ROLE: 'api' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const push = githubPush({ repository: 'acme/api', branch: 'dev', commit: `${i + 1}`.repeat(40) });
+      const response = await relay.post('github', push.body, push.headers);
+      statuses.push(response.statusCode);
+      if (response.statusCode === 429) expect(response.json.code).toBe('RELAY_RATE_LIMITED');
+    }
+    expect(statuses).toEqual([202, 202, 429]);
+    expect(await relay.redis.keys(`${relay.prefix}:ratelimit:*`)).not.toHaveLength(0);
+  });
+
   it('health needs no token and readiness reports Redis', async () => {
     relay = await startTestRelay(RULES);
     expect(await relay.get('/healthz', null)).toEqual({ statusCode: 200, json: { status: 'ok' } });
