@@ -50,7 +50,7 @@ function startWorkerSide(config: RelayConfig, deps: { history: History; logger: 
   const coordination = createJobCoordination({ redis: deps.redis, keys: history.keys });
   const backoff = { baseMs: config.DEPLOY_BACKOFF_BASE_MS, maxMs: config.DEPLOY_BACKOFF_MAX_MS };
   const deploy = createDeployPhase({
-    history, coordination, qovery, budget, logger,
+    history, coordination, qovery, budget,
     policy: { maxAttempts: config.DEPLOY_MAX_ATTEMPTS, backoff, lockTtlMs: config.QOVERY_REQUEST_TIMEOUT_MS + 10_000, pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS },
   });
   const follow = createFollowPhase({ history, coordination, qovery, budget, policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS } });
@@ -78,7 +78,7 @@ function startWorkerSide(config: RelayConfig, deps: { history: History; logger: 
 export async function startRelay(config: RelayConfig, rules: Rules, logger: Logger): Promise<Relay> {
   const redis = createRedis(config.REDIS_URL, 'history', 'history');
   const producerRedis = createRedis(config.REDIS_URL, 'producer', 'producer');
-  const history = createHistory({ redis, prefix: config.RELAY_KEY_PREFIX });
+  const history = createHistory({ redis, prefix: config.RELAY_KEY_PREFIX, logger });
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: config.RELAY_KEY_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   const producer = createDeployProducer({ queue });

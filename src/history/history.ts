@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { decodeDelivery, decodeDeployment, toHashFields } from './codec.js';
 import { historyKeys, type DeploymentIndexField } from './keys.js';
 import { luaScript, type RedisClient } from './lua.js';
@@ -63,7 +64,7 @@ export function pushOrder(pushedAt: string | undefined, arrivalMs: number): numb
 /** Statuses after which a deployment no longer competes for its job's next deploy. */
 const LEAVES_PENDING: ReadonlySet<DeploymentStatus> = new Set([...TERMINAL_STATUSES, 'accepted']);
 
-export function createHistory(deps: { redis: RedisClient; prefix: string; now?: () => Date }) {
+export function createHistory(deps: { redis: RedisClient; prefix: string; now?: () => Date; logger?: Logger }) {
   const { redis } = deps;
   const keys = historyKeys(deps.prefix);
   const now = deps.now ?? (() => new Date());
@@ -142,7 +143,9 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
         [keys.deployment(deploymentId), keys.transitions(deploymentId)],
         [keys.prefix, input.status, allowed, JSON.stringify(transition), at, JSON.stringify(toHashFields(input.set ?? {})), LEAVES_PENDING.has(input.status) ? '1' : '0', input.countAttempt ? '1' : '0'],
       )) as [number, string];
-      return result[0] === 1 ? { applied: true, previous: result[1] as DeploymentStatus } : { applied: false, current: result[1] as DeploymentStatus | 'missing' };
+      if (result[0] !== 1) return { applied: false, current: result[1] as DeploymentStatus | 'missing' };
+      deps.logger?.info({ deploymentId, status: input.status, previous: result[1], ...(input.detail !== undefined && { detail: input.detail }) }, 'deployment status');
+      return { applied: true, previous: result[1] as DeploymentStatus };
     },
 
     async getDeployment(id: string): Promise<Deployment | undefined> {

@@ -1,5 +1,4 @@
 import semver from 'semver';
-import type { Logger } from 'pino';
 import type { History } from '../history/history.js';
 import type { Deployment } from '../history/model.js';
 import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
@@ -25,7 +24,6 @@ interface Deps {
   readonly qovery: QoveryClient;
   readonly budget: QoveryBudget;
   readonly policy: DeployPolicy;
-  readonly logger: Logger;
   readonly random?: () => number;
   readonly now?: () => number;
 }
