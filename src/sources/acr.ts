@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { normalizeImage } from './image.js';
 import { verifyConfiguredHeader } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider } from './types.js';
@@ -36,12 +36,6 @@ const looseTargetSchema = z.object({
   target: z.object({ repository: z.string().min(1), tag: z.string().optional(), digest: z.string().optional() }),
   request: z.object({ host: z.string().min(1) }),
 });
-
-function isoTime(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
 
 function readLoosely(action: string, body: unknown): NormalizedEvent | undefined {
   const parsed = looseTargetSchema.safeParse(body);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { normalizeImage } from './image.js';
 import { deriveDeliveryId, verifyConfiguredHeader } from './verify.js';
 import type { NormalizedEvent, Provider, SourceConfig } from './types.js';
@@ -40,12 +40,6 @@ const eventSchema = z.object({
 const envelopeSchema = z.object({ events: z.array(eventSchema).min(1) });
 
 type RegistryEvent = z.infer<typeof eventSchema>;
-
-function isoTime(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
 
 /**
  * `request.host` is the Host header the client used, so it is the registry's public name unless a

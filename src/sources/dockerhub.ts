@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeIssues } from './payload.js';
 import { normalizeImage } from './image.js';
-import { AUTH_OK, deriveDeliveryId, refuse, secretsEqual } from './verify.js';
+import { deriveDeliveryId, verifyPathToken } from './verify.js';
 import type { Provider } from './types.js';
 
 const pushSchema = z.object({
@@ -18,8 +18,7 @@ export const dockerhub: Provider = {
   tokenInPath: true,
   // Docker Hub signs nothing, so the only secret is the unguessable token in the webhook URL.
   authenticate(source, request) {
-    if (!request.pathToken) return refuse('missing token: use POST /webhooks/<source>/<token>');
-    return secretsEqual(request.pathToken, source.token ?? '') ? AUTH_OK : refuse('the token in the path is wrong');
+    return verifyPathToken(request, source.token ?? '');
   },
   parse(source, _request, body) {
     const parsed = pushSchema.safeParse(body);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { normalizeImage } from './image.js';
 import { verifyConfiguredHeader } from './verify.js';
 import type { ParseResult, Provider } from './types.js';
@@ -40,12 +40,6 @@ const EVENT = 'ECR Image Action';
 function registryHost(account: string, region: string): string {
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `${account}.dkr.ecr.${region}.${domain}`;
-}
-
-function isoTime(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 function parseImageAction(envelope: Envelope): ParseResult {

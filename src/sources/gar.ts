@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { normalizeImage, splitImageReference } from './image.js';
-import { AUTH_OK, refuse, secretsEqual } from './verify.js';
+import { verifyPathToken } from './verify.js';
 import type { ParseResult, Provider } from './types.js';
 
 /**
@@ -36,12 +36,6 @@ const notificationSchema = z.object({
   tag: z.string().optional(),
 });
 
-function isoTime(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
-
 /** The message data is base64 JSON; anything else is not an Artifact Registry notification. */
 function decodeData(data: string): unknown {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(data)) return undefined;
@@ -57,8 +51,7 @@ export const gar: Provider = {
   requiredKeys: ['token'],
   tokenInPath: true,
   authenticate(source, request) {
-    if (!request.pathToken) return refuse('missing token: use POST /webhooks/<source>/<token> as the push endpoint');
-    return secretsEqual(request.pathToken, source.token ?? '') ? AUTH_OK : refuse('the token in the path is wrong');
+    return verifyPathToken(request, source.token ?? '', 'use POST /webhooks/<source>/<token> as the push endpoint');
   },
   parse(_source, _request, body): ParseResult {
     const parsed = pushSchema.safeParse(body);

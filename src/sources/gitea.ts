@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { branchOrTag, changedPaths, describeIssues } from './payload.js';
 import { AUTH_OK, deriveDeliveryId, header, hexDigestEquals, hmac, refuse } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
 
@@ -38,29 +38,12 @@ const pushSchema = z.object({
 
 type Push = z.infer<typeof pushSchema>;
 
-/**
- * A partial commit list could make a `paths` rule miss a push, so paths need the full list; a push
- * listing no commit (a new tag or branch on an existing commit) says nothing about files either.
- */
-function changedPaths(push: Push): string[] | undefined {
-  if (!push.commits?.length) return undefined;
-  if (push.total_commits !== undefined && push.total_commits > push.commits.length) return undefined;
-  const paths = new Set<string>();
-  for (const commit of push.commits) {
-    for (const list of [commit.added, commit.modified, commit.removed]) list?.forEach((p) => paths.add(p));
-  }
-  return [...paths];
-}
-
 function readPush(push: Push): NormalizedEvent {
-  const branch = push.ref.startsWith('refs/heads/') ? push.ref.slice('refs/heads/'.length) : undefined;
-  const tag = push.ref.startsWith('refs/tags/') ? push.ref.slice('refs/tags/'.length) : undefined;
-  const paths = changedPaths(push);
+  const paths = changedPaths(push.commits, push.total_commits);
   return {
     event: 'push',
     repository: push.repository.full_name.toLowerCase(),
-    ...(branch !== undefined && { branch }),
-    ...(tag !== undefined && { tag }),
+    ...branchOrTag(push.ref),
     commit: push.head_commit?.id || push.after,
     ...(push.head_commit?.timestamp && { pushedAt: new Date(push.head_commit.timestamp).toISOString() }),
     ...(paths && { paths }),

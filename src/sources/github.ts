@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizeImage } from './image.js';
-import { describeIssues } from './payload.js';
+import { branchOrTag, changedPaths, describeIssues } from './payload.js';
 import { header, verifyPrefixedHexHmac } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider } from './types.js';
 
@@ -26,24 +26,13 @@ const pushSchema = z.object({
 
 type Push = z.infer<typeof pushSchema>;
 
-function changedPaths(push: Push): string[] | undefined {
-  if (!push.commits) return undefined;
-  const paths = new Set<string>();
-  for (const commit of push.commits) {
-    for (const list of [commit.added, commit.modified, commit.removed]) list?.forEach((p) => paths.add(p));
-  }
-  return [...paths];
-}
-
 function readPush(push: Push): NormalizedEvent {
-  const branch = push.ref.startsWith('refs/heads/') ? push.ref.slice('refs/heads/'.length) : undefined;
-  const tag = push.ref.startsWith('refs/tags/') ? push.ref.slice('refs/tags/'.length) : undefined;
-  const paths = changedPaths(push);
+  // Unlike GitLab and Gitea, a push listing no commit is read as one that changed no file.
+  const paths = push.commits?.length === 0 ? [] : changedPaths(push.commits);
   return {
     event: 'push',
     repository: push.repository.full_name.toLowerCase(),
-    ...(branch !== undefined && { branch }),
-    ...(tag !== undefined && { tag }),
+    ...branchOrTag(push.ref),
     // For an annotated tag `after` is the tag object, not a commit: head_commit is the commit.
     commit: push.head_commit?.id ?? push.after,
     ...(push.head_commit?.timestamp && { pushedAt: new Date(push.head_commit.timestamp).toISOString() }),

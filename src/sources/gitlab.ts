@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { branchOrTag, changedPaths, describeIssues } from './payload.js';
 import { AUTH_OK, deriveDeliveryId, header, hmac, refuse, secretsEqual, verifyFreshTimestamp } from './verify.js';
 import type { AuthResult, NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
 
@@ -74,33 +74,16 @@ type Push = z.infer<typeof pushSchema>;
 
 const isZeroSha = (sha: string | null | undefined): boolean => sha === null || (sha !== undefined && /^0+$/.test(sha));
 
-/**
- * GitLab lists at most 20 commits per push; a partial file list could make a `paths` rule miss a
- * push that did touch its files, so paths are only reported when every commit is listed. A push
- * listing no commit (a new tag or branch on an existing commit) says nothing about files either.
- */
-function changedPaths(push: Push): string[] | undefined {
-  if (!push.commits?.length) return undefined;
-  if (push.total_commits_count !== undefined && push.total_commits_count > push.commits.length) return undefined;
-  const paths = new Set<string>();
-  for (const commit of push.commits) {
-    for (const list of [commit.added, commit.modified, commit.removed]) list?.forEach((p) => paths.add(p));
-  }
-  return [...paths];
-}
-
 function readPush(event: string, push: Push): NormalizedEvent {
-  const branch = push.ref.startsWith('refs/heads/') ? push.ref.slice('refs/heads/'.length) : undefined;
-  const tag = push.ref.startsWith('refs/tags/') ? push.ref.slice('refs/tags/'.length) : undefined;
   // For an annotated tag `after` is the tag object; checkout_sha is the commit to deploy.
   const commit = push.checkout_sha ?? push.after ?? undefined;
   const timestamp = push.commits?.find((c) => c.id === commit)?.timestamp;
-  const paths = changedPaths(push);
+  // GitLab lists at most 20 commits per push: changedPaths leaves out the files of a longer one.
+  const paths = changedPaths(push.commits, push.total_commits_count);
   return {
     event,
     repository: push.project.path_with_namespace.toLowerCase(),
-    ...(branch !== undefined && { branch }),
-    ...(tag !== undefined && { tag }),
+    ...branchOrTag(push.ref),
     ...(commit && !isZeroSha(commit) && { commit }),
     ...(timestamp && { pushedAt: new Date(timestamp).toISOString() }),
     ...(paths && { paths }),

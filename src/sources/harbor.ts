@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { normalizeImage, splitImageReference } from './image.js';
 import { deriveDeliveryId, header, verifyConfiguredHeader } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider, SourceConfig, WebhookRequest } from './types.js';
@@ -50,12 +50,6 @@ interface Envelope {
   readonly deliveryId: string;
   readonly pushedAt?: string;
   readonly data: unknown;
-}
-
-function isoTime(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 function readEnvelope(source: SourceConfig, request: WebhookRequest, body: unknown): Envelope | string {

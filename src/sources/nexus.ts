@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { normalizeImage } from './image.js';
 import { header, verifyPrefixedHexHmac } from './verify.js';
 import type { NormalizedEvent, Provider, SourceConfig } from './types.js';
@@ -27,12 +27,6 @@ const componentSchema = z.object({
 });
 
 type ComponentEvent = z.infer<typeof componentSchema>;
-
-function isoTime(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
 
 function readComponent(source: SourceConfig, payload: ComponentEvent): NormalizedEvent {
   const host = (source.registryHost ?? '').replace(/\/+$/, '');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeIssues } from './payload.js';
 import { normalizeImage } from './image.js';
-import { AUTH_OK, deriveDeliveryId, refuse, secretsEqual } from './verify.js';
+import { deriveDeliveryId, verifyPathToken } from './verify.js';
 import type { Provider } from './types.js';
 
 /**
@@ -51,8 +51,7 @@ export const quay: Provider = {
   tokenInPath: true,
   // Quay signs nothing and sends no custom header, so the only secret is the token in the URL path.
   authenticate(source, request) {
-    if (!request.pathToken) return refuse('missing token: use POST /webhooks/<source>/<token>');
-    return secretsEqual(request.pathToken, source.token ?? '') ? AUTH_OK : refuse('the token in the path is wrong');
+    return verifyPathToken(request, source.token ?? '');
   },
   parse(source, request, body) {
     const parsed = notificationSchema.safeParse(body);

@@ -85,3 +85,12 @@ export function verifyConfiguredHeader(
     ? AUTH_OK
     : refuse(`${expected.name} header does not match the configured value`);
 }
+
+/**
+ * For senders that sign nothing and send no header we can choose (Docker Hub, Quay, Pub/Sub push):
+ * the unguessable token in the webhook URL path is the shared secret. `usage` tells how to send it.
+ */
+export function verifyPathToken(request: WebhookRequest, expected: string, usage = 'use POST /webhooks/<source>/<token>'): AuthResult {
+  if (!request.pathToken) return refuse(`missing token: ${usage}`);
+  return secretsEqual(request.pathToken, expected) ? AUTH_OK : refuse('the token in the path is wrong');
+}

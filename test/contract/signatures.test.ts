@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { providerFor } from '../../src/sources/registry.js';
-import type { AuthResult, Provider, SourceConfig, WebhookRequest } from '../../src/sources/types.js';
+import type { AuthResult, Provider, SourceConfig } from '../../src/sources/types.js';
 import { sign, type SignedRequest } from '../fakes/signers.js';
+import { allFixtures, FIXTURE_NOW, requestFor } from '../support/fixtures.js';
 
 /**
  * Every fixture is signed the way its vendor signs (test/fakes/signers.ts, written from the vendor
@@ -13,33 +11,9 @@ import { sign, type SignedRequest } from '../fakes/signers.js';
  * signer whose headers change with the body signs the body, one whose headers change with the
  * clock is timestamped.
  */
-interface Fixture {
-  readonly description: string;
-  readonly source: SourceConfig;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: unknown;
-}
-
-const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
-const NOW = new Date('2026-11-20T10:00:00Z');
+// Signed at the clock every fixture request is checked at (requestFor's default).
+const NOW = FIXTURE_NOW;
 const AN_HOUR_AGO = new Date(NOW.getTime() - 3_600_000);
-
-function fixtureFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return fixtureFiles(path);
-    return entry.name.endsWith('.json') ? [path] : [];
-  });
-}
-
-function request(fixture: Fixture, rawBody: Buffer, signed: SignedRequest, now = NOW): WebhookRequest {
-  return {
-    headers: { ...fixture.headers, ...signed.headers },
-    rawBody,
-    ...(signed.pathToken !== undefined && { pathToken: signed.pathToken }),
-    now,
-  };
-}
 
 /** The source with every secret-like key (secret, token, signingSecret, header value) replaced. */
 function withWrongSecrets(source: SourceConfig): SourceConfig {
@@ -66,10 +40,7 @@ function expectRefused(result: AuthResult): void {
 
 const sameHeaders = (a: SignedRequest, b: SignedRequest): boolean => JSON.stringify(a.headers) === JSON.stringify(b.headers);
 
-const files = fixtureFiles(FIXTURES_DIR);
-
-describe.each(files.map((file) => [relative(FIXTURES_DIR, file), file] as const))('%s', (_name, file) => {
-  const fixture = JSON.parse(readFileSync(file, 'utf8')) as Fixture;
+describe.each(allFixtures().map((fixture) => [fixture.path, fixture] as const))('%s', (_path, fixture) => {
   const provider = providerFor(fixture.source.type) as Provider;
   const rawBody = Buffer.from(JSON.stringify(fixture.body));
   const signed = sign(fixture.source, rawBody, NOW);
@@ -79,38 +50,38 @@ describe.each(files.map((file) => [relative(FIXTURES_DIR, file), file] as const)
   });
 
   it('is accepted when signed the way the vendor signs', () => {
-    expect(provider.authenticate(fixture.source, request(fixture, rawBody, signed))).toEqual({ ok: true });
+    expect(provider.authenticate(fixture.source, requestFor(fixture, { signed }))).toEqual({ ok: true });
   });
 
   it('is refused with the wrong secret', () => {
-    expectRefused(provider.authenticate(withWrongSecrets(fixture.source), request(fixture, rawBody, signed)));
+    expectRefused(provider.authenticate(withWrongSecrets(fixture.source), requestFor(fixture, { signed })));
   });
 
   it('is refused without each signature or token header', () => {
     for (const name of Object.keys(signed.headers)) {
       const { [name]: _removed, ...rest } = signed.headers;
-      expectRefused(provider.authenticate(fixture.source, request(fixture, rawBody, { ...signed, headers: rest })));
+      expectRefused(provider.authenticate(fixture.source, requestFor(fixture, { signed: { ...signed, headers: rest } })));
     }
   });
 
   if (signed.pathToken !== undefined) {
     it('is refused without the path token', () => {
       const { pathToken: _removed, ...withoutToken } = signed;
-      expectRefused(provider.authenticate(fixture.source, request(fixture, rawBody, withoutToken)));
+      expectRefused(provider.authenticate(fixture.source, requestFor(fixture, { signed: withoutToken })));
     });
   }
 
   // A shared token sent as is cannot notice a changed body; a signature over the body must.
   if (!sameHeaders(signed, sign(fixture.source, changedByte(rawBody), NOW))) {
     it('is refused when a byte of the body changed', () => {
-      expectRefused(provider.authenticate(fixture.source, request(fixture, changedByte(rawBody), signed)));
+      expectRefused(provider.authenticate(fixture.source, requestFor(fixture, { rawBody: changedByte(rawBody), signed })));
     });
   }
 
   const stale = sign(fixture.source, rawBody, AN_HOUR_AGO);
   if (!sameHeaders(signed, stale)) {
     it('is refused when its signature is an hour old', () => {
-      expectRefused(provider.authenticate(fixture.source, request(fixture, rawBody, stale, NOW)));
+      expectRefused(provider.authenticate(fixture.source, requestFor(fixture, { signed: stale, now: NOW })));
     });
   }
 });

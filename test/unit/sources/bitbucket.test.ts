@@ -1,35 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bitbucket } from '../../../src/sources/bitbucket.js';
-import type { SourceConfig, WebhookRequest } from '../../../src/sources/types.js';
+import type { SourceConfig } from '../../../src/sources/types.js';
+import { eventsDeliveryIdOf, expectFixtureOutcome, FIXTURE_NOW, loadFixture, loadFixtures, parseFixture } from '../../support/fixtures.js';
 
-interface Fixture {
-  description: string;
-  source: SourceConfig;
-  headers: Record<string, string>;
-  body: Record<string, unknown>;
-  expect: { kind: string; events?: object[]; reason?: string };
-}
-
-const DIR = fileURLToPath(new URL('../../fixtures/bitbucket/', import.meta.url));
-const fixtures = readdirSync(DIR)
-  .filter((name) => name.endsWith('.json'))
-  .map((name) => ({ name, ...(JSON.parse(readFileSync(DIR + name, 'utf8')) as Fixture) }));
-
-function load(name: string): Fixture {
-  const fixture = fixtures.find((f) => f.name === name);
-  if (!fixture) throw new Error(`no fixture ${name}`);
-  return structuredClone(fixture);
-}
-
-const NOW = new Date('2026-11-20T10:00:00Z');
-
-function parse(fixture: Fixture, body: unknown = fixture.body, headers: Record<string, string> = fixture.headers) {
-  const request: WebhookRequest = { headers, rawBody: Buffer.from(JSON.stringify(body)), now: NOW };
-  return bitbucket.parse(fixture.source, request, body);
-}
+const fixtures = loadFixtures('bitbucket');
+const load = (name: string) => loadFixture('bitbucket', name);
 
 /** The `new` state of the first change, to vary a fixture. */
 function firstNew(body: Record<string, unknown>): Record<string, unknown> {
@@ -39,55 +15,49 @@ function firstNew(body: Record<string, unknown>): Record<string, unknown> {
 
 describe('bitbucket parse', () => {
   it.each(fixtures.map((f) => [f.name, f] as const))('%s gives what the fixture expects', (_name, fixture) => {
-    const result = parse(fixture);
-    expect(result.kind).toBe(fixture.expect.kind);
-    if (result.kind === 'events') expect(result.events).toMatchObject(fixture.expect.events ?? []);
-    if (result.kind === 'ignored' || result.kind === 'invalid') expect(result.reason).toContain(fixture.expect.reason);
+    expectFixtureOutcome(parseFixture(fixture), fixture.expect);
   });
 
   it('reports the deleted branch of a mixed push as skipped', () => {
-    const result = parse(load('push-multiple-changes.json'));
+    const result = parseFixture(load('push-multiple-changes.json'));
     expect(result).toMatchObject({ kind: 'events', skipped: ['branch feature/health was deleted'] });
   });
 
   it('reads an annotated tag as a tag and skips ref types it does not know', () => {
     const fixture = load('push-branch.json');
     Object.assign(firstNew(fixture.body), { type: 'annotated_tag', name: 'v2.0.0' });
-    expect(parse(fixture)).toMatchObject({ kind: 'events', events: [{ tag: 'v2.0.0' }] });
+    expect(parseFixture(fixture)).toMatchObject({ kind: 'events', events: [{ tag: 'v2.0.0' }] });
     Object.assign(firstNew(fixture.body), { type: 'bookmark' });
-    expect(parse(fixture)).toMatchObject({ kind: 'ignored', reason: 'bookmark v2.0.0 is neither a branch nor a tag' });
+    expect(parseFixture(fixture)).toMatchObject({ kind: 'ignored', reason: 'bookmark v2.0.0 is neither a branch nor a tag' });
   });
 
   it('ignores events other than repo:push, naming them', () => {
     const fixture = load('push-branch.json');
-    const result = parse(fixture, { pullrequest: {} }, { ...fixture.headers, 'x-event-key': 'pullrequest:created' });
+    const result = parseFixture(fixture, { pullrequest: {} }, { headers: { ...fixture.headers, 'x-event-key': 'pullrequest:created' } });
     expect(result).toMatchObject({ kind: 'ignored', reason: 'Bitbucket event "pullrequest:created" does not deploy' });
   });
 
   it('is invalid without X-Event-Key', () => {
     const fixture = load('push-branch.json');
     const { 'x-event-key': _removed, ...headers } = fixture.headers;
-    expect(parse(fixture, fixture.body, headers)).toMatchObject({ kind: 'invalid', reason: 'missing X-Event-Key header' });
+    expect(parseFixture(fixture, fixture.body, { headers })).toMatchObject({ kind: 'invalid', reason: 'missing X-Event-Key header' });
   });
 
   it('is invalid when a push has no changes list', () => {
     const fixture = load('push-branch.json');
-    expect(parse(fixture, { ...fixture.body, push: {} })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('push.changes') });
+    expect(parseFixture(fixture, { ...fixture.body, push: {} })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('push.changes') });
   });
 
   it('uses X-Request-UUID as the delivery id, not the webhook-wide X-Hook-UUID', () => {
     const fixture = load('push-branch.json');
-    const result = parse(fixture);
+    const result = parseFixture(fixture);
     expect(result.kind === 'events' && result.deliveryId).toBe(fixture.headers['x-request-uuid']);
   });
 
   it('derives a delivery id without X-Request-UUID that a retry repeats and another push does not', () => {
     const fixture = load('push-branch.json');
     const { 'x-request-uuid': _removed, ...headers } = fixture.headers;
-    const idOf = (body: unknown) => {
-      const result = parse(fixture, body, headers);
-      return result.kind === 'events' ? result.deliveryId : undefined;
-    };
+    const idOf = (body: unknown) => eventsDeliveryIdOf(parseFixture(fixture, body, { headers }));
     const first = idOf(fixture.body);
     expect(first).toMatch(/^derived-/);
     expect(idOf(structuredClone(fixture.body))).toBe(first);
@@ -103,7 +73,7 @@ describe('bitbucket authenticate', () => {
 
   it('refuses a GitHub-style SHA-1 signature in the same header', () => {
     const sha1 = createHmac('sha1', 'bb-test-secret').update(body).digest('hex');
-    const result = bitbucket.authenticate(source, { headers: { 'x-hub-signature': `sha1=${sha1}` }, rawBody: body, now: NOW });
+    const result = bitbucket.authenticate(source, { headers: { 'x-hub-signature': `sha1=${sha1}` }, rawBody: body, now: FIXTURE_NOW });
     expect(result).toEqual({ ok: false, reason: 'x-hub-signature must start with "sha256="' });
   });
 });

@@ -1,68 +1,45 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gar } from '../../../src/sources/gar.js';
-import type { SourceConfig, WebhookRequest } from '../../../src/sources/types.js';
+import type { WebhookRequest } from '../../../src/sources/types.js';
+import { deliveryIdOf, expectFixtureOutcome, type Fixture, loadFixture, loadFixtures, parseFixture } from '../../support/fixtures.js';
 
 interface PushBody {
   message: { data: string; messageId?: string; message_id?: string; publishTime?: string; publish_time?: string; attributes?: object };
   subscription: string;
 }
 
-interface Fixture {
-  description: string;
+type GarFixture = Fixture<PushBody> & {
   /** The base64 `message.data`, decoded, so the fixture can be read; checked against the data below. */
   decodedData: Record<string, unknown>;
-  source: SourceConfig;
-  headers: Record<string, string>;
-  body: PushBody;
-  expect: { kind: string; events?: object[]; reason?: string };
-}
+};
 
-const DIR = fileURLToPath(new URL('../../fixtures/gar/', import.meta.url));
-const fixtures = readdirSync(DIR)
-  .filter((name) => name.endsWith('.json'))
-  .map((name) => ({ name, ...(JSON.parse(readFileSync(DIR + name, 'utf8')) as Fixture) }));
-function load(name: string): Fixture {
-  const fixture = fixtures.find((f) => f.name === name);
-  if (!fixture) throw new Error(`no fixture ${name}`);
-  return fixture;
-}
+const fixtures = loadFixtures<GarFixture>('gar');
+const load = (name: string) => loadFixture<GarFixture>('gar', name);
 
 const encode = (data: unknown): string => Buffer.from(JSON.stringify(data)).toString('base64');
 
-function parse(fixture: Fixture, body: unknown = fixture.body) {
-  const request: WebhookRequest = { headers: fixture.headers, rawBody: Buffer.from(JSON.stringify(body)), now: new Date('2026-11-21T18:04:00Z') };
-  return gar.parse(fixture.source, request, body);
-}
-
-function withMessage(fixture: Fixture, message: Partial<PushBody['message']>): PushBody {
+function withMessage(fixture: GarFixture, message: Partial<PushBody['message']>): PushBody {
   return { ...fixture.body, message: { ...fixture.body.message, ...message } };
 }
-
-const deliveryId = (result: ReturnType<typeof parse>) => (result.kind === 'invalid' ? undefined : result.deliveryId);
 
 describe('gar parse', () => {
   it.each(fixtures.map((f) => [f.name, f] as const))('%s gives what the fixture expects', (_name, fixture) => {
     expect(JSON.parse(Buffer.from(fixture.body.message.data, 'base64').toString('utf8'))).toEqual(fixture.decodedData);
-    const result = parse(fixture);
-    expect(result.kind).toBe(fixture.expect.kind);
-    if (result.kind === 'events') expect(result.events).toMatchObject(fixture.expect.events ?? []);
-    if (result.kind === 'ignored' || result.kind === 'invalid') expect(result.reason).toContain(fixture.expect.reason);
+    expectFixtureOutcome(parseFixture(fixture), fixture.expect);
   });
 
   it('uses the Pub/Sub message id, which a redelivery repeats and another message does not', () => {
     const fixture = load('insert-tag.json');
-    expect(deliveryId(parse(fixture))).toBe('13419835720987651');
-    expect(deliveryId(parse(fixture, structuredClone(fixture.body)))).toBe('13419835720987651');
+    expect(deliveryIdOf(parseFixture(fixture))).toBe('13419835720987651');
+    expect(deliveryIdOf(parseFixture(fixture, structuredClone(fixture.body)))).toBe('13419835720987651');
     const next = withMessage(fixture, { data: encode({ ...fixture.decodedData, tag: 'us-docker.pkg.dev/acme-prod/containers/api:v5.0.2' }), messageId: '13419835720990001', message_id: '13419835720990001' });
-    expect(deliveryId(parse(fixture, next))).toBe('13419835720990001');
+    expect(deliveryIdOf(parseFixture(fixture, next))).toBe('13419835720990001');
   });
 
   it('reads the snake_case message_id and publish_time alone', () => {
     const fixture = load('insert-tag.json');
     const { messageId: _id, publishTime: _time, ...snake } = fixture.body.message;
-    expect(parse(fixture, { ...fixture.body, message: snake })).toMatchObject({
+    expect(parseFixture(fixture, { ...fixture.body, message: snake })).toMatchObject({
       kind: 'events',
       deliveryId: '13419835720987651',
       events: [{ pushedAt: '2026-11-21T18:03:44.512Z' }],
@@ -72,17 +49,17 @@ describe('gar parse', () => {
   it('reads Container Registry (gcr.io) and registry hosts with a port from the tag reference', () => {
     const fixture = load('insert-tag.json');
     const gcr = withMessage(fixture, { data: encode({ action: 'INSERT', digest: 'gcr.io/acme-legacy/web@sha256:ab12', tag: 'gcr.io/acme-legacy/web:latest' }) });
-    expect(parse(fixture, gcr)).toMatchObject({ kind: 'events', events: [{ image: 'gcr.io/acme-legacy/web', tag: 'latest', digest: 'sha256:ab12' }] });
+    expect(parseFixture(fixture, gcr)).toMatchObject({ kind: 'events', events: [{ image: 'gcr.io/acme-legacy/web', tag: 'latest', digest: 'sha256:ab12' }] });
   });
 
   it('is invalid when the push or its data lacks what Pub/Sub and Artifact Registry always send', () => {
     const fixture = load('insert-tag.json');
     const { messageId: _a, message_id: _b, ...withoutId } = fixture.body.message;
-    expect(parse(fixture, { ...fixture.body, message: withoutId })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('messageId') });
-    expect(parse(fixture, withMessage(fixture, { data: 'not base64 json!' }))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('message.data') });
-    expect(parse(fixture, withMessage(fixture, { data: encode({ digest: 'x' }) }))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('action') });
+    expect(parseFixture(fixture, { ...fixture.body, message: withoutId })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('messageId') });
+    expect(parseFixture(fixture, withMessage(fixture, { data: 'not base64 json!' }))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('message.data') });
+    expect(parseFixture(fixture, withMessage(fixture, { data: encode({ digest: 'x' }) }))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('action') });
     // An unwrapped delivery (payload unwrapping on) is the bare notification: not this shape.
-    expect(parse(fixture, fixture.decodedData)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('message') });
+    expect(parseFixture(fixture, fixture.decodedData)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('message') });
   });
 });
 

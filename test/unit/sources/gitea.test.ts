@@ -1,35 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gitea } from '../../../src/sources/gitea.js';
-import type { SourceConfig, WebhookRequest } from '../../../src/sources/types.js';
+import type { SourceConfig } from '../../../src/sources/types.js';
+import { eventsDeliveryIdOf, expectFixtureOutcome, FIXTURE_NOW, loadFixture, loadFixtures, parseFixture } from '../../support/fixtures.js';
 
-interface Fixture {
-  description: string;
-  source: SourceConfig;
-  headers: Record<string, string>;
-  body: Record<string, unknown>;
-  expect: { kind: string; events?: object[]; reason?: string };
-}
-
-const DIR = fileURLToPath(new URL('../../fixtures/gitea/', import.meta.url));
-const fixtures = readdirSync(DIR)
-  .filter((name) => name.endsWith('.json'))
-  .map((name) => ({ name, ...(JSON.parse(readFileSync(DIR + name, 'utf8')) as Fixture) }));
-
-function load(name: string): Fixture {
-  const fixture = fixtures.find((f) => f.name === name);
-  if (!fixture) throw new Error(`no fixture ${name}`);
-  return structuredClone(fixture);
-}
-
-const NOW = new Date('2026-11-20T10:00:00Z');
-
-function parse(fixture: Fixture, body: unknown = fixture.body, headers: Record<string, string> = fixture.headers) {
-  const request: WebhookRequest = { headers, rawBody: Buffer.from(JSON.stringify(body)), now: NOW };
-  return gitea.parse(fixture.source, request, body);
-}
+const fixtures = loadFixtures('gitea');
+const load = (name: string) => loadFixture('gitea', name);
+const NOW = FIXTURE_NOW;
 
 /** Headers without any of the given vendor prefixes (`gitea`, `gogs`...). */
 function without(headers: Record<string, string>, ...prefixes: string[]): Record<string, string> {
@@ -38,50 +15,44 @@ function without(headers: Record<string, string>, ...prefixes: string[]): Record
 
 describe('gitea parse', () => {
   it.each(fixtures.map((f) => [f.name, f] as const))('%s gives what the fixture expects', (_name, fixture) => {
-    const result = parse(fixture);
-    expect(result.kind).toBe(fixture.expect.kind);
-    if (result.kind === 'events') expect(result.events).toMatchObject(fixture.expect.events ?? []);
-    if (result.kind === 'ignored' || result.kind === 'invalid') expect(result.reason).toContain(fixture.expect.reason);
+    expectFixtureOutcome(parseFixture(fixture), fixture.expect);
   });
 
   it('reads the event and delivery id from the Forgejo headers alone', () => {
     const fixture = load('forgejo-tag-push.json');
-    const result = parse(fixture, fixture.body, without(fixture.headers, 'gitea', 'gogs', 'github'));
+    const result = parseFixture(fixture, fixture.body, { headers: without(fixture.headers, 'gitea', 'gogs', 'github') });
     expect(result).toMatchObject({ kind: 'events', deliveryId: fixture.headers['x-forgejo-delivery'] });
   });
 
   it('ignores events other than push, naming them', () => {
     const fixture = load('push-branch.json');
     const headers = { ...without(fixture.headers, 'gogs', 'github'), 'x-gitea-event': 'delete' };
-    const result = parse(fixture, { ref: 'feature/health', ref_type: 'branch' }, headers);
+    const result = parseFixture(fixture, { ref: 'feature/health', ref_type: 'branch' }, { headers });
     expect(result).toMatchObject({ kind: 'ignored', reason: 'Gitea event "delete" does not deploy' });
   });
 
   it('is invalid without an event header', () => {
     const fixture = load('push-branch.json');
-    const result = parse(fixture, fixture.body, without(fixture.headers, 'gitea', 'gogs', 'github'));
+    const result = parseFixture(fixture, fixture.body, { headers: without(fixture.headers, 'gitea', 'gogs', 'github') });
     expect(result).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('X-Gitea-Event') });
   });
 
   it('is invalid when the push lacks its repository', () => {
     const fixture = load('push-branch.json');
     delete fixture.body.repository;
-    expect(parse(fixture)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('repository') });
+    expect(parseFixture(fixture)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('repository') });
   });
 
   it('leaves paths out when the payload lists fewer commits than were pushed', () => {
     const fixture = load('push-branch.json');
-    const result = parse(fixture, { ...fixture.body, total_commits: 40 });
+    const result = parseFixture(fixture, { ...fixture.body, total_commits: 40 });
     expect(result.kind === 'events' && result.events[0]).not.toHaveProperty('paths');
   });
 
   it('derives a delivery id without delivery headers that a retry repeats and another push does not', () => {
     const fixture = load('push-branch.json');
     const headers = { 'x-gitea-event': 'push' };
-    const idOf = (body: unknown) => {
-      const result = parse(fixture, body, headers);
-      return result.kind === 'events' ? result.deliveryId : undefined;
-    };
+    const idOf = (body: unknown) => eventsDeliveryIdOf(parseFixture(fixture, body, { headers }));
     const first = idOf(fixture.body);
     expect(first).toMatch(/^derived-/);
     expect(idOf(structuredClone(fixture.body))).toBe(first);

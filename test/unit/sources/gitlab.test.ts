@@ -1,99 +1,66 @@
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gitlab } from '../../../src/sources/gitlab.js';
-import type { SourceConfig, WebhookRequest } from '../../../src/sources/types.js';
+import type { SourceConfig } from '../../../src/sources/types.js';
 import { sign } from '../../fakes/signers.js';
+import { deliveryIdOf, expectFixtureOutcome, FIXTURE_NOW, loadFixture, loadFixtures, parseFixture } from '../../support/fixtures.js';
 
-interface Fixture {
-  description: string;
-  source: SourceConfig;
-  headers: Record<string, string>;
-  body: Record<string, unknown>;
-  expect: { kind: string; events?: object[]; reason?: string };
-}
-
-const DIR = fileURLToPath(new URL('../../fixtures/gitlab/', import.meta.url));
-const fixtures = readdirSync(DIR)
-  .filter((name) => name.endsWith('.json'))
-  .map((name) => ({ name, ...(JSON.parse(readFileSync(DIR + name, 'utf8')) as Fixture) }));
-
-function load(name: string): Fixture {
-  const fixture = fixtures.find((f) => f.name === name);
-  if (!fixture) throw new Error(`no fixture ${name}`);
-  return structuredClone(fixture);
-}
-
-const NOW = new Date('2026-11-20T10:00:00Z');
+const fixtures = loadFixtures('gitlab');
+const load = (name: string) => loadFixture('gitlab', name);
+const NOW = FIXTURE_NOW;
 const SIGNING_SECRET = 'whsec_ZGVwbG95LXJlbGF5LWdpdGxhYi1zaWduaW5nLWtleSE=';
-
-function requestFor(headers: Record<string, string>, body: unknown, now = NOW): WebhookRequest {
-  return { headers, rawBody: Buffer.from(JSON.stringify(body)), now };
-}
-
-function parse(fixture: Fixture, body: unknown = fixture.body, headers: Record<string, string> = fixture.headers) {
-  return gitlab.parse(fixture.source, requestFor(headers, body), body);
-}
-
-function deliveryIdOf(result: ReturnType<typeof parse>): string | undefined {
-  return result.kind === 'invalid' ? undefined : result.deliveryId;
-}
 
 describe('gitlab parse', () => {
   it.each(fixtures.map((f) => [f.name, f] as const))('%s gives what the fixture expects', (_name, fixture) => {
-    const result = parse(fixture);
-    expect(result.kind).toBe(fixture.expect.kind);
-    if (result.kind === 'events') expect(result.events).toMatchObject(fixture.expect.events ?? []);
-    if (result.kind === 'ignored' || result.kind === 'invalid') expect(result.reason).toContain(fixture.expect.reason);
+    expectFixtureOutcome(parseFixture(fixture), fixture.expect);
   });
 
   it('ignores hooks other than pushes, naming them', () => {
     const fixture = load('push-branch.json');
-    const result = parse(fixture, { object_kind: 'merge_request' }, { ...fixture.headers, 'x-gitlab-event': 'Merge Request Hook' });
+    const result = parseFixture(fixture, { object_kind: 'merge_request' }, { headers: { ...fixture.headers, 'x-gitlab-event': 'Merge Request Hook' } });
     expect(result).toMatchObject({ kind: 'ignored', reason: 'GitLab event "Merge Request Hook" does not deploy' });
   });
 
   it('is invalid without X-Gitlab-Event', () => {
     const fixture = load('push-branch.json');
     const { 'x-gitlab-event': _removed, ...headers } = fixture.headers;
-    expect(parse(fixture, fixture.body, headers)).toMatchObject({ kind: 'invalid', reason: 'missing X-Gitlab-Event header' });
+    expect(parseFixture(fixture, fixture.body, { headers })).toMatchObject({ kind: 'invalid', reason: 'missing X-Gitlab-Event header' });
   });
 
   it('is invalid when the push lacks its project', () => {
     const fixture = load('push-branch.json');
     delete fixture.body.project;
-    expect(parse(fixture)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('project') });
+    expect(parseFixture(fixture)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('project') });
   });
 
   it('leaves paths out when GitLab cut the commit list short, so a paths rule cannot miss the push', () => {
     const fixture = load('push-branch.json');
-    const result = parse(fixture, { ...fixture.body, total_commits_count: 31 });
+    const result = parseFixture(fixture, { ...fixture.body, total_commits_count: 31 });
     expect(result.kind === 'events' && result.events[0]).not.toHaveProperty('paths');
   });
 
   it('leaves paths out of a tag push that lists no commit, rather than claiming no file changed', () => {
-    const result = parse(load('tag-push-signed.json'));
+    const result = parseFixture(load('tag-push-signed.json'));
     expect(result.kind === 'events' && result.events[0]).not.toHaveProperty('paths');
   });
 
   it('prefers Idempotency-Key, then X-Gitlab-Event-UUID, then webhook-id as the delivery id', () => {
     const fixture = load('push-branch.json');
     const { 'idempotency-key': idempotencyKey, 'x-gitlab-event-uuid': eventUuid, ...bare } = fixture.headers;
-    expect(deliveryIdOf(parse(fixture))).toBe(idempotencyKey);
-    expect(deliveryIdOf(parse(fixture, fixture.body, { ...bare, 'x-gitlab-event-uuid': eventUuid as string }))).toBe(eventUuid);
-    expect(deliveryIdOf(parse(fixture, fixture.body, { ...bare, 'webhook-id': 'msg_2b7c' }))).toBe('msg_2b7c');
+    expect(deliveryIdOf(parseFixture(fixture))).toBe(idempotencyKey);
+    expect(deliveryIdOf(parseFixture(fixture, fixture.body, { headers: { ...bare, 'x-gitlab-event-uuid': eventUuid as string } }))).toBe(eventUuid);
+    expect(deliveryIdOf(parseFixture(fixture, fixture.body, { headers: { ...bare, 'webhook-id': 'msg_2b7c' } }))).toBe('msg_2b7c');
   });
 
   it('derives a delivery id without delivery headers that a retry repeats and another push does not', () => {
     const fixture = load('push-branch.json');
     const { 'idempotency-key': _a, 'x-gitlab-event-uuid': _b, ...bare } = fixture.headers;
-    const first = deliveryIdOf(parse(fixture, fixture.body, bare));
+    const first = deliveryIdOf(parseFixture(fixture, fixture.body, { headers: bare }));
     expect(first).toMatch(/^derived-/);
-    expect(deliveryIdOf(parse(fixture, structuredClone(fixture.body), bare))).toBe(first);
+    expect(deliveryIdOf(parseFixture(fixture, structuredClone(fixture.body), { headers: bare }))).toBe(first);
     const sha = 'e4b8c1d2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8';
     const next = { ...fixture.body, before: fixture.body.after, after: sha, checkout_sha: sha };
-    expect(deliveryIdOf(parse(fixture, next, bare))).not.toBe(first);
+    expect(deliveryIdOf(parseFixture(fixture, next, { headers: bare }))).not.toBe(first);
   });
 });
 

@@ -1,54 +1,28 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { nexus } from '../../../src/sources/nexus.js';
-import type { ParseResult, SourceConfig, WebhookRequest } from '../../../src/sources/types.js';
+import { expectFixtureOutcome, type Fixture, loadFixture, loadFixtures, parseFixture } from '../../support/fixtures.js';
 
-interface Fixture {
-  description: string;
-  source: SourceConfig;
-  headers: Record<string, string>;
-  body: { component: Record<string, unknown> } & Record<string, unknown>;
-  expect: { kind: string; events?: object[]; reason?: string };
-}
+type NexusFixture = Fixture<{ component: Record<string, unknown> } & Record<string, unknown>>;
 
-const DIR = fileURLToPath(new URL('../../fixtures/nexus/', import.meta.url));
-const fixtures = readdirSync(DIR)
-  .filter((name) => name.endsWith('.json'))
-  .map((name) => ({ name, ...(JSON.parse(readFileSync(DIR + name, 'utf8')) as Fixture) }));
-
-function load(name: string): Fixture {
-  const fixture = fixtures.find((f) => f.name === name);
-  if (!fixture) throw new Error(`no fixture ${name}`);
-  return fixture;
-}
-
-function parse(fixture: Fixture, body: unknown = fixture.body, headers = fixture.headers): ParseResult {
-  const request: WebhookRequest = { headers, rawBody: Buffer.from(JSON.stringify(body)), now: new Date('2026-11-20T10:00:00Z') };
-  return nexus.parse(fixture.source, request, body);
-}
-
-const created = () => load('docker-component-created.json');
+const fixtures = loadFixtures<NexusFixture>('nexus');
+const created = () => loadFixture<NexusFixture>('nexus', 'docker-component-created.json');
 
 describe('nexus parse', () => {
   it.each(fixtures.map((f) => [f.name, f] as const))('%s gives what the fixture expects', (_name, fixture) => {
-    const result = parse(fixture);
-    expect(result.kind).toBe(fixture.expect.kind);
-    if (result.kind === 'events') expect(result.events).toMatchObject(fixture.expect.events ?? []);
-    if (result.kind === 'ignored' || result.kind === 'invalid') expect(result.reason).toContain(fixture.expect.reason);
+    expectFixtureOutcome(parseFixture(fixture), fixture.expect);
   });
 
   it('uses X-Nexus-Webhook-Delivery as the delivery id: a redelivery repeats it, another event has its own', () => {
     const fixture = created();
-    const result = parse(fixture);
+    const result = parseFixture(fixture);
     expect(result.kind === 'events' && result.deliveryId).toBe('d41f7a3c-0e82-4b6d-95c1-7a3e2f8b6d10');
-    const other = parse(fixture, fixture.body, { ...fixture.headers, 'x-nexus-webhook-delivery': 'e0b2d4f6-a8c0-4e2b-9d6f-8a0c2e4b6d8f' });
+    const other = parseFixture(fixture, fixture.body, { headers: { ...fixture.headers, 'x-nexus-webhook-delivery': 'e0b2d4f6-a8c0-4e2b-9d6f-8a0c2e4b6d8f' } });
     expect(other.kind === 'events' && other.deliveryId).not.toBe(result.kind === 'events' && result.deliveryId);
   });
 
   it('deploys an UPDATED docker component (a tag pushed again)', () => {
     const fixture = created();
-    expect(parse(fixture, { ...fixture.body, action: 'UPDATED' })).toMatchObject({ kind: 'events', events: [{ tag: '1.4.2' }] });
+    expect(parseFixture(fixture, { ...fixture.body, action: 'UPDATED' })).toMatchObject({ kind: 'events', events: [{ tag: '1.4.2' }] });
   });
 
   it('puts the image under a subdomain-connector registry host', () => {
@@ -60,17 +34,17 @@ describe('nexus parse', () => {
 
   it('ignores asset and other webhook events', () => {
     const fixture = created();
-    const asset = parse(fixture, fixture.body, { ...fixture.headers, 'x-nexus-webhook-id': 'rm:repository:asset' });
+    const asset = parseFixture(fixture, fixture.body, { headers: { ...fixture.headers, 'x-nexus-webhook-id': 'rm:repository:asset' } });
     expect(asset).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('rm:repository:asset') });
   });
 
   it('is invalid without its event or delivery header, or without the component', () => {
     const fixture = created();
     const { 'x-nexus-webhook-delivery': _delivery, ...noDelivery } = fixture.headers;
-    expect(parse(fixture, fixture.body, noDelivery)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Delivery') });
+    expect(parseFixture(fixture, fixture.body, { headers: noDelivery })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Delivery') });
     const { 'x-nexus-webhook-id': _id, ...noId } = fixture.headers;
-    expect(parse(fixture, fixture.body, noId)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Webhook-Id') });
+    expect(parseFixture(fixture, fixture.body, { headers: noId })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('Webhook-Id') });
     const { component: _component, ...noComponent } = fixture.body;
-    expect(parse(fixture, noComponent)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('component') });
+    expect(parseFixture(fixture, noComponent)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('component') });
   });
 });

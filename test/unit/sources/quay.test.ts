@@ -1,57 +1,33 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { quay } from '../../../src/sources/quay.js';
-import type { SourceConfig, WebhookRequest } from '../../../src/sources/types.js';
+import type { WebhookRequest } from '../../../src/sources/types.js';
+import { deliveryIdOf, expectFixtureOutcome, type Fixture, loadFixture, loadFixtures, parseFixture } from '../../support/fixtures.js';
 
-interface Fixture {
-  description: string;
-  source: SourceConfig;
-  headers: Record<string, string>;
-  body: Record<string, unknown>;
-  expect: { kind: string; events?: object[]; reason?: string };
-}
+const fixtures = loadFixtures('quay');
+const load = (name: string) => loadFixture('quay', name);
 
-const DIR = fileURLToPath(new URL('../../fixtures/quay/', import.meta.url));
-const fixtures = readdirSync(DIR)
-  .filter((name) => name.endsWith('.json'))
-  .map((name) => ({ name, ...(JSON.parse(readFileSync(DIR + name, 'utf8')) as Fixture) }));
-function load(name: string): Fixture {
-  const fixture = fixtures.find((f) => f.name === name);
-  if (!fixture) throw new Error(`no fixture ${name}`);
-  return fixture;
-}
-
+// Quay's derived delivery id depends on the minute of arrival, so every parse here arrives at a known time.
 const NOW = new Date('2026-11-21T10:15:12Z');
-
-function parse(fixture: Fixture, body: unknown = fixture.body, now = NOW) {
-  const request: WebhookRequest = { headers: fixture.headers, rawBody: Buffer.from(JSON.stringify(body)), now };
-  return quay.parse(fixture.source, request, body);
-}
-
-const deliveryId = (result: ReturnType<typeof parse>) => (result.kind === 'invalid' ? undefined : result.deliveryId);
+const parse = (fixture: Fixture, body?: unknown, now = NOW) => parseFixture(fixture, body, { now });
 
 describe('quay parse', () => {
   it.each(fixtures.map((f) => [f.name, f] as const))('%s gives what the fixture expects', (_name, fixture) => {
-    const result = parse(fixture);
-    expect(result.kind).toBe(fixture.expect.kind);
-    if (result.kind === 'events') expect(result.events).toMatchObject(fixture.expect.events ?? []);
-    if (result.kind === 'ignored' || result.kind === 'invalid') expect(result.reason).toContain(fixture.expect.reason);
+    expectFixtureOutcome(parse(fixture), fixture.expect);
   });
 
   it('gives a retry of the same notification within a minute the same delivery id', () => {
     const fixture = load('repo-push.json');
-    const first = deliveryId(parse(fixture));
+    const first = deliveryIdOf(parse(fixture));
     expect(first).toMatch(/^derived-/);
-    expect(deliveryId(parse(fixture, structuredClone(fixture.body), new Date(NOW.getTime() + 30_000)))).toBe(first);
+    expect(deliveryIdOf(parse(fixture, structuredClone(fixture.body), new Date(NOW.getTime() + 30_000)))).toBe(first);
   });
 
   it('gives another tag, and a later push of the same tag, another delivery id', () => {
     const fixture = load('repo-push.json');
-    const first = deliveryId(parse(fixture));
-    expect(deliveryId(parse(fixture, { ...fixture.body, updated_tags: ['v3.2.1'] }))).not.toBe(first);
+    const first = deliveryIdOf(parse(fixture));
+    expect(deliveryIdOf(parse(fixture, { ...fixture.body, updated_tags: ['v3.2.1'] }))).not.toBe(first);
     // Quay sends the same body for a new image under the same tag: it must not be swallowed as a repeat.
-    expect(deliveryId(parse(fixture, fixture.body, new Date(NOW.getTime() + 5 * 60_000)))).not.toBe(first);
+    expect(deliveryIdOf(parse(fixture, fixture.body, new Date(NOW.getTime() + 5 * 60_000)))).not.toBe(first);
   });
 
   it('reads the old updated_tags map of tag to image id', () => {
