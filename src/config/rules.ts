@@ -31,6 +31,14 @@ const sourceSchema = z
     for (const key of provider.requiredKeys) {
       if (source[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required for type ${source.type}` });
     }
+    const alternatives = provider.oneOfKeys ?? [];
+    const present = alternatives.filter((key) => source[key] !== undefined);
+    if (alternatives.length > 0 && present.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: `type ${source.type} needs one of: ${alternatives.join(', ')}` });
+    }
+    if (provider.oneOfExclusive && present.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: `type ${source.type} takes only one of: ${alternatives.join(', ')}` });
+    }
     const allowed = new Set([...provider.requiredKeys, ...(provider.optionalKeys ?? [])]);
     for (const key of SOURCE_KEYS) {
       if (source[key] !== undefined && !allowed.has(key)) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { deriveDeliveryId, header, verifyPrefixedHexHmac } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider } from './types.js';
 
@@ -30,7 +30,7 @@ const TAG_TYPES = new Set(['tag', 'annotated_tag']);
 function readChange(event: string, repository: string, ref: RefState): NormalizedEvent | string {
   const isBranch = ref.type === 'branch';
   if (!isBranch && !TAG_TYPES.has(ref.type)) return `${ref.type} ${ref.name} is neither a branch nor a tag`;
-  const pushedAt = ref.target.date ? new Date(ref.target.date).toISOString() : undefined;
+  const pushedAt = isoTime(ref.target.date ?? undefined);
   return {
     event,
     repository,

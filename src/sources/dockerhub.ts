@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoFromEpochSeconds } from './payload.js';
 import { normalizeImage } from './image.js';
 import { deriveDeliveryId, verifyPathToken } from './verify.js';
 import type { Provider } from './types.js';
@@ -24,7 +24,7 @@ export const dockerhub: Provider = {
     const parsed = pushSchema.safeParse(body);
     if (!parsed.success) return { kind: 'invalid', reason: describeIssues('Docker Hub push', parsed.error) };
     const { push_data: pushData, repository } = parsed.data;
-    const pushedAt = pushData.pushed_at === undefined ? undefined : new Date(pushData.pushed_at * 1000).toISOString();
+    const pushedAt = isoFromEpochSeconds(pushData.pushed_at);
     // Docker Hub sends no delivery id; its retries repeat the same repository, tag and push time.
     const deliveryId = deriveDeliveryId(source.name, repository.repo_name, pushData.tag, String(pushData.pushed_at ?? ''));
     return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizeImage } from './image.js';
-import { describeIssues } from './payload.js';
+import { describeIssues, isoTime } from './payload.js';
 import { AUTH_OK, deriveDeliveryId, header, hexDigestEquals, hmac, refuse, verifyFreshTimestamp } from './verify.js';
 import type { Provider } from './types.js';
 
@@ -70,7 +70,7 @@ export const generic: Provider = {
     const b = parsed.data;
     const event = b.event ?? 'push';
     const image = b.image === undefined ? undefined : normalizeImage(b.image, source.registryHost);
-    const pushedAt = b.pushedAt === undefined ? undefined : new Date(b.pushedAt).toISOString();
+    const pushedAt = isoTime(b.pushedAt);
     // A CI retry re-sends the same push (its timestamp may change, so it is left out); another
     // push differs in commit, tag or push time.
     const deliveryId =

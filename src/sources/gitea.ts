@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { branchOrTag, changedPaths, describeIssues } from './payload.js';
+import { branchOrTag, changedPaths, describeIssues, isoTime } from './payload.js';
 import { AUTH_OK, deriveDeliveryId, header, hexDigestEquals, hmac, refuse } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
 
@@ -40,12 +40,13 @@ type Push = z.infer<typeof pushSchema>;
 
 function readPush(push: Push): NormalizedEvent {
   const paths = changedPaths(push.commits, push.total_commits);
+  const pushedAt = isoTime(push.head_commit?.timestamp ?? undefined);
   return {
     event: 'push',
     repository: push.repository.full_name.toLowerCase(),
     ...branchOrTag(push.ref),
     commit: push.head_commit?.id || push.after,
-    ...(push.head_commit?.timestamp && { pushedAt: new Date(push.head_commit.timestamp).toISOString() }),
+    ...(pushedAt && { pushedAt }),
     ...(paths && { paths }),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizeImage } from './image.js';
-import { branchOrTag, changedPaths, describeIssues } from './payload.js';
+import { branchOrTag, changedPaths, describeIssues, isoTime } from './payload.js';
 import { header, verifyPrefixedHexHmac } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider } from './types.js';
 
@@ -27,15 +27,16 @@ const pushSchema = z.object({
 type Push = z.infer<typeof pushSchema>;
 
 function readPush(push: Push): NormalizedEvent {
-  // Unlike GitLab and Gitea, a push listing no commit is read as one that changed no file.
-  const paths = push.commits?.length === 0 ? [] : changedPaths(push.commits);
+  // GitHub lists at most 20 commits per push: a longer push's file list is unknown, not empty.
+  const paths = push.commits && push.commits.length >= 20 ? undefined : changedPaths(push.commits);
+  const pushedAt = isoTime(push.head_commit?.timestamp);
   return {
     event: 'push',
     repository: push.repository.full_name.toLowerCase(),
     ...branchOrTag(push.ref),
     // For an annotated tag `after` is the tag object, not a commit: head_commit is the commit.
     commit: push.head_commit?.id ?? push.after,
-    ...(push.head_commit?.timestamp && { pushedAt: new Date(push.head_commit.timestamp).toISOString() }),
+    ...(pushedAt && { pushedAt }),
     ...(paths && { paths }),
   };
 }

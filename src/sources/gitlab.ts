@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { branchOrTag, changedPaths, describeIssues } from './payload.js';
+import { branchOrTag, changedPaths, describeIssues, isoTime } from './payload.js';
 import { AUTH_OK, deriveDeliveryId, header, hmac, refuse, secretsEqual, verifyFreshTimestamp } from './verify.js';
 import type { AuthResult, NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
 
@@ -80,12 +80,13 @@ function readPush(event: string, push: Push): NormalizedEvent {
   const timestamp = push.commits?.find((c) => c.id === commit)?.timestamp;
   // GitLab lists at most 20 commits per push: changedPaths leaves out the files of a longer one.
   const paths = changedPaths(push.commits, push.total_commits_count);
+  const pushedAt = isoTime(timestamp);
   return {
     event,
     repository: push.project.path_with_namespace.toLowerCase(),
     ...branchOrTag(push.ref),
     ...(commit && !isZeroSha(commit) && { commit }),
-    ...(timestamp && { pushedAt: new Date(timestamp).toISOString() }),
+    ...(pushedAt && { pushedAt }),
     ...(paths && { paths }),
   };
 }
@@ -119,6 +120,7 @@ export const gitlab: Provider = {
   // a source that configures none.
   requiredKeys: [],
   optionalKeys: ['token', 'signingSecret'],
+  oneOfKeys: ['token', 'signingSecret'],
   authenticate(source, request) {
     if (!source.token && !source.signingSecret) {
       return refuse('this GitLab source has neither token nor signingSecret configured: set at least one');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues, isoTime } from './payload.js';
+import { describeIssues, isoFromEpochSeconds, isoTime } from './payload.js';
 import { normalizeImage, splitImageReference } from './image.js';
 import { deriveDeliveryId, header, verifyConfiguredHeader } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider, SourceConfig, WebhookRequest } from './types.js';
@@ -73,7 +73,7 @@ function readEnvelope(source: SourceConfig, request: WebhookRequest, body: unkno
   return {
     event: type,
     deliveryId: deriveDeliveryId(source.name, type, String(occurAt ?? ''), JSON.stringify(data ?? null)),
-    pushedAt: occurAt === undefined ? undefined : new Date(occurAt * 1000).toISOString(),
+    pushedAt: isoFromEpochSeconds(occurAt),
     data,
   };
 }

@@ -72,6 +72,8 @@ export const jfrog: Provider = {
   type: 'jfrog',
   requiredKeys: ['registryHost'],
   optionalKeys: ['token', 'secret'],
+  oneOfKeys: ['token', 'secret'],
+  oneOfExclusive: true,
   authenticate(source, request) {
     return verifyEventAuth(source, header(request, AUTH_HEADER), request.rawBody);
   },

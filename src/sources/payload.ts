@@ -13,6 +13,13 @@ export function isoTime(value: string | undefined): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
+/** A provider's Unix time in seconds as ISO-8601, or nothing when it is missing or out of range. */
+export function isoFromEpochSeconds(seconds: number | undefined): string | undefined {
+  if (seconds === undefined || !Number.isFinite(seconds)) return undefined;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
 /** The branch or tag a git ref names (`refs/heads/<branch>`, `refs/tags/<tag>`); neither for other refs. */
 export function branchOrTag(ref: string): { branch?: string; tag?: string } {
   if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };

@@ -78,6 +78,10 @@ export interface Provider {
   readonly requiredKeys: readonly SourceKey[];
   /** Keys it understands but can do without. Any other key on the source is a config error. */
   readonly optionalKeys?: readonly SourceKey[];
+  /** Alternatives among the optional keys: at least one of these must be set... */
+  readonly oneOfKeys?: readonly SourceKey[];
+  /** ...and, when true, no more than one. */
+  readonly oneOfExclusive?: boolean;
   /** True when the secret travels in the URL path (`POST /webhooks/:source/:token`). */
   readonly tokenInPath?: boolean;
   authenticate(source: SourceConfig, request: WebhookRequest): AuthResult;
