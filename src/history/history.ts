@@ -82,9 +82,9 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
     });
   }
 
-  async function loadDeliveries(ids: readonly string[]): Promise<Array<Delivery | undefined>> {
-    if (ids.length === 0) return [];
-    const values = await redis.mget(...ids.map((id) => keys.delivery(id)));
+  async function loadDeliveries(members: readonly string[]): Promise<Array<Delivery | undefined>> {
+    if (members.length === 0) return [];
+    const values = await redis.mget(...members.map((member) => keys.delivery(member)));
     return values.map((v) => decodeDelivery(v));
   }
 
@@ -101,26 +101,29 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
       deployments: readonly NewDeployment[],
     ): Promise<{ created: true } | { created: false; existing: Delivery }> {
       const received = new Date(delivery.receivedAt);
-      const args: Array<string | number> = [keys.prefix, JSON.stringify(delivery), delivery.id, received.getTime(), delivery.source, delivery.outcome, deployments.length];
+      const member = keys.deliveryMember(delivery.source, delivery.id);
+      const args: Array<string | number> = [keys.prefix, JSON.stringify(delivery), member, received.getTime(), delivery.source, delivery.outcome, deployments.length, delivery.id];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
         const fields = toHashFields({ ...d, deliveryId: delivery.id, source: delivery.source, status: 'queued', attempts: 0, createdAt: delivery.receivedAt, createdAtMs: received.getTime(), updatedAt: delivery.receivedAt, order });
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
         args.push(d.id, d.jobId, d.route, delivery.source, order, JSON.stringify(fields), JSON.stringify(transition));
       }
-      const existing = await recordDeliveryScript(redis, [keys.delivery(delivery.id)], args);
+      const existing = await recordDeliveryScript(redis, [keys.delivery(member)], args);
       return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
     },
 
     /** A repeat of a stored delivery is kept as its own entry so the history shows every request. */
     async recordDuplicate(duplicate: Delivery): Promise<void> {
       const score = new Date(duplicate.receivedAt).getTime();
+      const member = keys.deliveryMember(duplicate.source, duplicate.id);
       await redis
         .multi()
-        .set(keys.delivery(duplicate.id), JSON.stringify(duplicate))
-        .zadd(keys.deliveries, score, duplicate.id)
-        .zadd(keys.deliveryIndex('source', duplicate.source), score, duplicate.id)
-        .zadd(keys.deliveryIndex('outcome', 'duplicate'), score, duplicate.id)
+        .set(keys.delivery(member), JSON.stringify(duplicate))
+        .hset(keys.deliverySources, duplicate.id, duplicate.source)
+        .zadd(keys.deliveries, score, member)
+        .zadd(keys.deliveryIndex('source', duplicate.source), score, member)
+        .zadd(keys.deliveryIndex('outcome', 'duplicate'), score, member)
         .publish(keys.events, JSON.stringify({ type: 'delivery', id: duplicate.id, outcome: 'duplicate' }))
         .exec();
     },
@@ -155,8 +158,10 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
 
     getDeployments: loadDeployments,
 
-    async getDelivery(id: string): Promise<Delivery | undefined> {
-      return decodeDelivery(await redis.get(keys.delivery(id)));
+    /** Without a source, the delivery of that id from the source that sent it last. */
+    async getDelivery(id: string, source?: string): Promise<Delivery | undefined> {
+      const from = source ?? (await redis.hget(keys.deliverySources, id));
+      return from === null ? undefined : decodeDelivery(await redis.get(keys.delivery(keys.deliveryMember(from, id))));
     },
 
     /** The most selective index drives the walk; the other filters are applied to loaded items. */

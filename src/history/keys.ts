@@ -12,7 +12,14 @@ export function historyKeys(prefix: string) {
     transitions: (id: string) => `${prefix}:dep:${id}:tr`,
     deployments: `${prefix}:deps`,
     deploymentIndex: (field: DeploymentIndexField, value: string) => `${prefix}:deps:${field}:${value}`,
-    delivery: (id: string) => `${prefix}:dlv:${id}`,
+    /**
+     * Delivery ids are unique per source only (two sources may receive one Pub/Sub or EventBridge
+     * event), so a delivery is stored, deduplicated and indexed as `<source>/<id>`.
+     */
+    deliveryMember: (source: string, id: string) => `${source}/${id}`,
+    delivery: (member: string) => `${prefix}:dlv:${member}`,
+    /** The latest source that sent each delivery id, for `GET /deliveries/:id` without a source. */
+    deliverySources: `${prefix}:dlv-sources`,
     deliveries: `${prefix}:dlvs`,
     deliveryIndex: (field: DeliveryIndexField, value: string) => `${prefix}:dlvs:${field}:${value}`,
     /** Deployments of a Qovery job not yet handed to Qovery, scored by push order. */

@@ -3,7 +3,8 @@
  * deployments and indexes, or one status transition with its index moves and its publication.
  */
 
-// KEYS[1] delivery key. ARGV: prefix, delivery JSON, id, score, source, outcome, count, then
+// KEYS[1] delivery key. ARGV: prefix, delivery JSON, index member, score, source, outcome, count,
+// delivery id, then
 // 7 values per deployment: id, jobId, route, source, order, hash fields JSON, transition JSON.
 export const RECORD_DELIVERY = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[1]) end
@@ -13,7 +14,8 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('ZADD', p .. ':dlvs', score, ARGV[3])
 redis.call('ZADD', p .. ':dlvs:source:' .. ARGV[5], score, ARGV[3])
 redis.call('ZADD', p .. ':dlvs:outcome:' .. ARGV[6], score, ARGV[3])
-local i = 8
+redis.call('HSET', p .. ':dlv-sources', ARGV[8], ARGV[5])
+local i = 9
 for _ = 1, tonumber(ARGV[7]) do
   local id, jobId, route, source, order = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local hash = p .. ':dep:' .. id
@@ -33,7 +35,7 @@ for _ = 1, tonumber(ARGV[7]) do
   redis.call('PUBLISH', p .. ':events', cjson.encode({ type = 'deployment', id = id, status = 'queued' }))
   i = i + 7
 end
-redis.call('PUBLISH', p .. ':events', cjson.encode({ type = 'delivery', id = ARGV[3], outcome = ARGV[6] }))
+redis.call('PUBLISH', p .. ':events', cjson.encode({ type = 'delivery', id = ARGV[8], source = ARGV[5], outcome = ARGV[6] }))
 return false
 `;
 

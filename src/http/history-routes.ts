@@ -9,6 +9,8 @@ const page = { limit: z.coerce.number().int().min(1).max(200).default(50), curso
 const deploymentQuery = z.object({ ...page, jobId: z.string().optional(), status: z.enum(DEPLOYMENT_STATUSES).optional(), route: z.string().optional(), source: z.string().optional() }).strict();
 const deliveryQuery = z.object({ ...page, source: z.string().optional(), outcome: z.enum(['accepted', 'ignored', 'duplicate']).optional() }).strict();
 const idParams = z.object({ id: z.string().min(1).max(200) });
+/** Delivery ids are unique per source; `?source=` picks one when two sources share an id. */
+const deliveryLookup = z.object({ source: z.string().min(1).optional() });
 
 /** The worker's bookkeeping (sort key, stale-read flag) stays out of the API. */
 function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal'> {
@@ -46,7 +48,8 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { history: His
 
     scope.get('/deliveries/:id', async (request, reply) => {
       const { id } = idParams.parse(request.params);
-      const delivery = await deps.history.getDelivery(id);
+      const { source } = deliveryLookup.parse(request.query);
+      const delivery = await deps.history.getDelivery(id, source);
       return delivery ?? sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no delivery with id "${id}"`);
     });
   });

@@ -42,7 +42,7 @@ export function registerRulesRoutes(app: FastifyInstance, deps: { rules: ActiveR
         return { source: input.source, outcome: outcome.kind, wouldAnswer: ANSWER_BY_OUTCOME[outcome.kind], reason: 'reason' in outcome ? outcome.reason : `no source named "${input.source}" is configured`, deployments: [] };
       }
       const { auth, delivery, deployments } = evaluation;
-      const alreadySeen = (await deps.history.getDelivery(delivery.id)) !== undefined;
+      const alreadySeen = (await deps.history.getDelivery(delivery.id, delivery.source)) !== undefined;
       const outcome = evaluation.ping ? 'ping' : deployments.length > 0 ? 'deploy' : 'ignored';
       return {
         source: input.source,

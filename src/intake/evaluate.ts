@@ -25,8 +25,8 @@ export type Evaluation =
     };
 
 /** Same delivery and route always give the same id, so a replay can never create a second job. */
-export function deploymentIdFor(deliveryId: string, request: DeployRequest): string {
-  const digest = createHash('sha256').update(`${deliveryId}\n${request.route}\n${request.eventIndex}`).digest('hex');
+export function deploymentIdFor(source: string, deliveryId: string, request: DeployRequest): string {
+  const digest = createHash('sha256').update(`${source}\n${deliveryId}\n${request.route}\n${request.eventIndex}`).digest('hex');
   return `dep_${digest.slice(0, 24)}`;
 }
 
@@ -61,7 +61,7 @@ function plan(compiled: CompiledRules, source: string, parsed: Extract<ParseResu
   const deployments = result.requests.map((r) => {
     const { eventIndex, ...request } = r;
     const pushedAt = parsed.events[eventIndex]?.pushedAt;
-    return { ...request, id: deploymentIdFor(parsed.deliveryId, r), ...(pushedAt !== undefined && { pushedAt }) };
+    return { ...request, id: deploymentIdFor(source, parsed.deliveryId, r), ...(pushedAt !== undefined && { pushedAt }) };
   });
   return { delivery: { ...delivery, deploymentIds: deployments.map((d) => d.id) }, deployments };
 }

@@ -67,6 +67,23 @@ describe('intake answers every webhook with the right status and stores only wha
     expect(deliveries[0].duplicateOf).toBe(first.json.deliveryId);
   });
 
+  it('two sources that receive the same delivery id each deploy it: ids are unique per source only', async () => {
+    relay = await startTestRelay(`${RULES}
+  - name: mirror-main
+    source: mirror
+    match: { repository: acme/api, branch: main }
+    target: { jobId: 00000000-0000-4000-8000-0000000000ff }
+    deploy: commit
+`.replace('routes:', '  - name: mirror\n    type: github\n    secret: gh-secret-for-tests\nroutes:'), { RELAY_ROLE: 'api' });
+    const push = githubPush({ repository: 'acme/api', branch: 'main', commit: 'f'.repeat(40), delivery: 'shared-delivery-id' });
+    const first = await relay.post('github', push.body, push.headers);
+    const second = await relay.post('mirror', push.body, push.headers);
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(second.json.deployments[0].id).not.toBe(first.json.deployments[0].id);
+    expect((await relay.get('/deliveries/shared-delivery-id?source=github')).json.source).toBe('github');
+    expect((await relay.get('/deliveries/shared-delivery-id')).json.source).toBe('mirror');
+  });
+
   it('a ping is answered 200 and recorded', async () => {
     relay = await startTestRelay(RULES);
     const response = await relay.post('github', { zen: 'Keep it logically awesome.', hook_id: 1 }, { 'x-github-event': 'ping', 'x-github-delivery': 'ping-1' });
