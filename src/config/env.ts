@@ -39,18 +39,24 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: intFrom(25_000, 100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .superRefine((env, ctx) => {
-    if (env.RELAY_ROLE !== 'api' && !env.QOVERY_API_TOKEN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['QOVERY_API_TOKEN'],
-        message: `required when RELAY_ROLE is "${env.RELAY_ROLE}" (the worker calls the Qovery API)`,
-      });
-    }
-    if (env.DEPLOY_BACKOFF_MAX_MS < env.DEPLOY_BACKOFF_BASE_MS) {
-      ctx.addIssue({ code: 'custom', path: ['DEPLOY_BACKOFF_MAX_MS'], message: 'must be >= DEPLOY_BACKOFF_BASE_MS' });
-    }
-  });
+  .superRefine(
+    (env, ctx) => {
+      if (env.RELAY_ROLE !== 'api' && !env.QOVERY_API_TOKEN) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['QOVERY_API_TOKEN'],
+          message: `required when RELAY_ROLE is "${env.RELAY_ROLE}" (the worker calls the Qovery API)`,
+        });
+      }
+      if (env.DEPLOY_BACKOFF_MAX_MS < env.DEPLOY_BACKOFF_BASE_MS) {
+        ctx.addIssue({ code: 'custom', path: ['DEPLOY_BACKOFF_MAX_MS'], message: 'must be >= DEPLOY_BACKOFF_BASE_MS' });
+      }
+    },
+    // Zod skips refinements once any field is invalid; run them anyway so one error lists every
+    // problem. A field that failed holds its raw value here (an unreadable number is NaN, and NaN
+    // compares false), so these checks stay safe on partial input.
+    { when: () => true },
+  );
 
 export type Env = Readonly<z.infer<typeof envSchema>>;
 

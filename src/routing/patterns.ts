@@ -5,14 +5,19 @@ import type { TagMatch } from '../config/rules.js';
 
 export type Matcher = (value: string) => boolean;
 
-/** `/regex/` (optionally with flags) or a glob such as `release/*` or `v*`. */
-export function compilePattern(pattern: string): Matcher {
+/**
+ * `/regex/` (optionally with flags) or a glob such as `release/*` or `v*`. `ignoreCase` is a
+ * matcher option, not a lower-cased pattern: lower-casing a regex would turn `\S` into `\s`.
+ */
+export function compilePattern(pattern: string, options: { ignoreCase?: boolean } = {}): Matcher {
   const regex = /^\/(.+)\/([a-z]*)$/.exec(pattern);
   if (regex) {
-    const compiled = new RegExp(regex[1] ?? '', regex[2]);
+    // `g` and `y` make `test` resume from the last match, so one compiled matcher would alternate.
+    const flags = (regex[2] ?? '').replace(/[gy]/g, '') + (options.ignoreCase ? 'i' : '');
+    const compiled = new RegExp(regex[1] ?? '', [...new Set(flags)].join(''));
     return (value) => compiled.test(value);
   }
-  return picomatch(pattern, { dot: true });
+  return picomatch(pattern, { dot: true, nocase: options.ignoreCase === true });
 }
 
 function hasHost(pattern: string): boolean {

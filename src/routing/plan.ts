@@ -42,7 +42,8 @@ function valueCheck(key: 'repository' | 'image' | 'branch' | 'tag' | 'event', pa
 function compileChecks(match: RouteRule['match']): Check[] {
   const checks: Check[] = [];
   if (match.event) checks.push(valueCheck('event', match.event, compilePattern(match.event)));
-  if (match.repository) checks.push(valueCheck('repository', match.repository, compilePattern(match.repository.toLowerCase())));
+  // Providers report repositories lower-case, so the pattern is matched ignoring case.
+  if (match.repository) checks.push(valueCheck('repository', match.repository, compilePattern(match.repository, { ignoreCase: true })));
   if (match.image) checks.push(valueCheck('image', match.image, compileImagePattern(match.image)));
   if (match.branch) checks.push(valueCheck('branch', match.branch, compilePattern(match.branch)));
   if (typeof match.tag === 'string') checks.push(valueCheck('tag', match.tag, compilePattern(match.tag)));
