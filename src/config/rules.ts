@@ -8,7 +8,19 @@ import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { templateProblems } from './template.js';
 
-const pattern = z.string().min(1);
+/** A glob or `/regex/flags`; a regex that does not compile is named here, not at the first webhook. */
+const pattern = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const regex = /^\/(.+)\/([a-z]*)$/.exec(value);
+    if (!regex) return;
+    try {
+      new RegExp(regex[1] ?? '', regex[2]);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+    }
+  });
 const SOURCE_KEYS: readonly SourceKey[] = ['secret', 'token', 'signingSecret', 'header', 'registryHost'];
 
 const sourceSchema = z

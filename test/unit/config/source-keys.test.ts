@@ -24,3 +24,14 @@ describe('sources whose provider takes one of several keys', () => {
     expect(problemsOf('sources: [{ name: jf, type: jfrog, registryHost: acme.jfrog.io }]').join('\n')).toContain('needs one of: token, secret');
   });
 });
+
+describe('route patterns', () => {
+  it('names a /regex/ that does not compile when the rules are read', () => {
+    const yaml = `
+sources: [{ name: gh, type: github, secret: s }]
+routes:
+  - { name: r, source: gh, match: { branch: "/[/" }, target: { jobId: 00000000-0000-4000-8000-000000000001 }, deploy: commit }
+`;
+    expect(problemsOf(yaml).join('\n')).toMatch(/routes\.0\.match\.branch: not a valid regular expression/);
+  });
+});
