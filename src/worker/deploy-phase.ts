@@ -90,7 +90,10 @@ export function createDeployPhase(deps: Deps) {
   async function recover(d: Deployment): Promise<Step | 'call-again'> {
     const status = await qovery.getJobStatus(d.jobId);
     if (!status.ok || !status.status) return later(retryDelayMs(policy.backoff, d.attempts, status.ok ? undefined : status.retryAfterMs, random));
-    const happened = deployAlreadyHappened(status.status, await coordination.last(d.jobId), d.intentAt);
+    const last = await coordination.last(d.jobId);
+    // accept() records the dispatch before the status, so a crash between the two leaves this
+    // deployment 'deploying' with the job's record already naming it: Qovery has it.
+    const happened = last.dispatchedId === d.id || deployAlreadyHappened(status.status, last, d.intentAt);
     if (!happened) return 'call-again';
     return accept(d, { status: status.status, detail: 'recovered after a worker stopped mid-call: Qovery already has this deploy' });
   }
