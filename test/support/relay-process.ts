@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { QOVERY_TOKEN, type TestRelay } from './relay.js';
+
+/** The real entry point (src/main.ts) in its own process, configured only through its environment. */
+export interface RelayProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export function spawnRelay(env: Record<string, string>): RelayProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-20_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    exited,
+    output: () => output,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** A worker process on the test relay's Redis prefix and fake Qovery, with fast fault-test timings. */
+export function workerEnv(relay: TestRelay, rulesPath: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    RELAY_ROLE: 'worker',
+    REDIS_URL: inject('redisUrl'),
+    RELAY_KEY_PREFIX: relay.prefix,
+    RELAY_CONFIG: rulesPath,
+    QOVERY_API_URL: relay.fake.url,
+    QOVERY_API_TOKEN: QOVERY_TOKEN,
+    QOVERY_REQUEST_TIMEOUT_MS: '2000',
+    QOVERY_POLL_INTERVAL_MS: '100',
+    QOVERY_MAX_REQUESTS_PER_HOUR: '100000000',
+    // A dead worker's active jobs are taken back once their lock lapses.
+    WORKER_LOCK_MS: '2000',
+    WORKER_CONCURRENCY: '8',
+    DEPLOY_BACKOFF_BASE_MS: '50',
+    DEPLOY_BACKOFF_MAX_MS: '500',
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+}
