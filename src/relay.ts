@@ -54,7 +54,7 @@ function startWorkerSide(config: RelayConfig, deps: { history: History; logger: 
     policy: { maxAttempts: config.DEPLOY_MAX_ATTEMPTS, backoff, lockTtlMs: config.QOVERY_REQUEST_TIMEOUT_MS + 10_000, pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS },
   });
   const follow = createFollowPhase({ history, coordination, qovery, budget, policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS } });
-  const workerConnection = createRedis(config.REDIS_URL, 'worker', 'worker');
+  const workerConnection = createRedis(config.REDIS_URL, 'worker', logger);
   const worker = startDeployWorker({
     connection: workerConnection, history, logger,
     processor: createDeployProcessor({ history, deploy, follow, logger }),
@@ -76,8 +76,8 @@ function startWorkerSide(config: RelayConfig, deps: { history: History; logger: 
 
 /** Wires one relay process for its role; main.ts and the integration tests both start it this way. */
 export async function startRelay(config: RelayConfig, rules: Rules, logger: Logger): Promise<Relay> {
-  const redis = createRedis(config.REDIS_URL, 'history', 'history');
-  const producerRedis = createRedis(config.REDIS_URL, 'producer', 'producer');
+  const redis = createRedis(config.REDIS_URL, 'history', logger);
+  const producerRedis = createRedis(config.REDIS_URL, 'producer', logger);
   const history = createHistory({ redis, prefix: config.RELAY_KEY_PREFIX, logger });
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: config.RELAY_KEY_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));

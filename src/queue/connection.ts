@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
 
 /**
  * Connection roles follow BullMQ's production guide: the producer side fails fast so a webhook
@@ -7,14 +8,26 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export type ConnectionRole = 'producer' | 'worker' | 'history';
 
-export function createRedis(url: string, role: ConnectionRole, name: string): Redis {
-  const common: RedisOptions = { connectionName: `deploy-relay:${name}`, lazyConnect: false };
+export function createRedis(url: string, role: ConnectionRole, logger: Logger): Redis {
+  const common: RedisOptions = { connectionName: `deploy-relay:${role}`, lazyConnect: false };
   const byRole: Record<ConnectionRole, RedisOptions> = {
     producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 },
     history: { maxRetriesPerRequest: 2, connectTimeout: 5_000 },
     worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
   };
-  return new Redis(url, { ...common, ...byRole[role] });
+  const redis = new Redis(url, { ...common, ...byRole[role] });
+  // Without a listener ioredis prints every reconnect failure to stderr; one log line per state
+  // change is enough, and /readyz says whether Redis answers.
+  let lastError = '';
+  redis.on('error', (err: Error) => {
+    if (err.message !== lastError) logger.warn({ role, err: err.message }, 'Redis connection error');
+    lastError = err.message;
+  });
+  redis.on('ready', () => {
+    if (lastError) logger.info({ role }, 'Redis connection restored');
+    lastError = '';
+  });
+  return redis;
 }
 
 /** Resolves when the connection is ready, or false after `timeoutMs`: starting without Redis is allowed, /readyz tells. */
