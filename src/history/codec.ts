@@ -26,6 +26,7 @@ const deploymentHash = z.object({
   intentAt: optional,
   acceptedAt: optional,
   leftTerminal: z.enum(['0', '1']).optional().transform((v) => v === '1'),
+  uncertain: z.enum(['0', '1']).optional().transform((v) => v === '1'),
 });
 
 export function decodeDeployment(hash: Record<string, string>, transitions: readonly string[]): Deployment | undefined {

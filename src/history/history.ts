@@ -29,7 +29,7 @@ export interface TransitionInput {
   readonly qoveryState?: string;
   readonly status_details?: unknown;
   /** Deployment fields that change with this transition. */
-  readonly set?: Partial<Record<'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal', string>>;
+  readonly set?: Partial<Record<'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain', string>>;
   /** Counts a new deploy attempt. */
   readonly countAttempt?: boolean;
 }

@@ -24,7 +24,8 @@ export const ALLOWED_FROM: Readonly<Record<DeploymentStatus, readonly Deployment
   queued: [],
   deploying: ['queued', 'retrying', 'deploying'],
   retrying: ['deploying'],
-  accepted: ['deploying', 'accepted'],
+  // From retrying: a timed-out call that Qovery had received after all.
+  accepted: ['deploying', 'retrying', 'accepted'],
   in_progress: ['accepted', 'in_progress'],
   succeeded: ['accepted', 'in_progress'],
   failed: ['queued', 'deploying', 'retrying', 'accepted', 'in_progress'],
@@ -71,6 +72,8 @@ export interface Deployment {
   readonly acceptedAt?: string;
   /** Whether Qovery has shown a non-terminal state since accepting, so a terminal read is this deploy's end. */
   readonly leftTerminal?: boolean;
+  /** The last attempt timed out, so Qovery may have it: the next attempt asks Qovery first. */
+  readonly uncertain?: boolean;
   readonly transitions: readonly Transition[];
 }
 

@@ -13,8 +13,8 @@ const idParams = z.object({ id: z.string().min(1).max(200) });
 const deliveryLookup = z.object({ source: z.string().min(1).optional() });
 
 /** The worker's bookkeeping (sort key, stale-read flag) stays out of the API. */
-function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal'> {
-  const { order: _order, leftTerminal: _leftTerminal, ...visible } = deployment;
+function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal' | 'uncertain'> {
+  const { order: _order, leftTerminal: _leftTerminal, uncertain: _uncertain, ...visible } = deployment;
   return visible;
 }
 

@@ -95,19 +95,21 @@ export function createDeployPhase(deps: Deps) {
     // deployment 'deploying' with the job's record already naming it: Qovery has it.
     const happened = last.dispatchedId === d.id || deployAlreadyHappened(status.status, last, d.intentAt);
     if (!happened) return 'call-again';
-    return accept(d, { status: status.status, detail: 'recovered after a worker stopped mid-call: Qovery already has this deploy' });
+    return accept(d, { status: status.status, detail: 'Qovery already has this deploy: an earlier call reached it although its answer was lost' });
   }
 
   async function call(d: Deployment): Promise<Step> {
     const attempt = d.attempts + 1;
-    const moved = await history.transition(d.id, { status: 'deploying', attempt, countAttempt: true, set: { intentAt: new Date(now()).toISOString() } });
+    const moved = await history.transition(d.id, { status: 'deploying', attempt, countAttempt: true, set: { intentAt: new Date(now()).toISOString(), uncertain: '0' } });
     if (!moved.applied) return DONE;
     const result = await qovery.deployJob({ jobId: d.jobId, ...(d.forceEvent && { forceEvent: d.forceEvent }), ...(d.imageTag !== undefined && { imageTag: d.imageTag }), ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }) });
     if (result.ok) return accept(d, { httpStatus: result.httpStatus, attempt, detail: `Qovery accepted the deploy (HTTP ${result.httpStatus})`, ...(result.status && { status: result.status }) });
     const http = result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {};
     if (result.retryable && attempt < policy.maxAttempts) {
       const delay = retryDelayMs(policy.backoff, attempt, result.retryAfterMs, random);
-      await history.transition(d.id, { status: 'retrying', attempt, detail: `${result.detail}; retrying in ${delay} ms`, ...http });
+      // A timeout (ours, or a gateway's 504) may have reached Qovery: the next attempt checks first.
+      const uncertain = result.kind === 'timeout' || result.httpStatus === 504;
+      await history.transition(d.id, { status: 'retrying', attempt, detail: `${result.detail}; retrying in ${delay} ms`, ...http, set: { uncertain: uncertain ? '1' : '0' } });
       return later(delay);
     }
     const why = result.retryable ? `gave up after ${attempt} attempts: ${result.detail}` : result.detail;
@@ -119,7 +121,7 @@ export function createDeployPhase(deps: Deps) {
     async run(d: Deployment): Promise<Step> {
       if (!(await coordination.acquire(d.jobId, d.id, policy.lockTtlMs))) return later(lockWait());
       try {
-        if (d.status === 'deploying') {
+        if (d.status === 'deploying' || d.uncertain) {
           const wait = await budget.take();
           if (wait > 0) return later(wait);
           const recovered = await recover(d);

@@ -37,6 +37,18 @@ export function isStaleRead(d: Deployment, status: QoveryStatus, elapsedMs: numb
   return !(dated !== undefined && acceptedAt !== undefined && dated >= acceptedAt - CLOCK_SKEW_MS);
 }
 
+/**
+ * Qovery shows a deployment request that is not ours and began after ours was accepted: someone
+ * (a person in the console, another tool) deployed the job since, so ours will never be reported.
+ */
+export function startedAfterUs(d: Deployment, status: QoveryStatus): boolean {
+  const theirs = status.deployment_request_id ?? undefined;
+  if (theirs === undefined || d.deploymentRequestId === undefined || theirs === d.deploymentRequestId) return false;
+  const dated = status.last_deployment_date ? Date.parse(status.last_deployment_date) : Number.NaN;
+  const acceptedAt = d.acceptedAt ? Date.parse(d.acceptedAt) : Number.NaN;
+  return dated > acceptedAt + CLOCK_SKEW_MS;
+}
+
 /** Polls the job's status through delayed jobs, so a followed deployment holds no worker slot while it waits. */
 export function createFollowPhase(deps: Deps) {
   const { history, coordination, qovery, budget, policy } = deps;
@@ -86,6 +98,11 @@ export function createFollowPhase(deps: Deps) {
       if (theirs !== undefined && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
         const detail = `a newer deployment (${last.dispatchedId}) reached Qovery before this one's end was observed`;
         await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) } });
+        return DONE;
+      }
+      if (startedAfterUs(d, result.status)) {
+        const detail = `Qovery is running another deployment of this job (request ${theirs}) that started after this one was accepted`;
+        await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail } });
         return DONE;
       }
       if (isStaleRead(d, result.status, elapsed, graceMs)) return later(policy.pollIntervalMs);

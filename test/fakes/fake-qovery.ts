@@ -53,7 +53,9 @@ export interface RecordedRequest {
 export type FakeAnswer =
   | { kind: 'accept' }
   | { kind: 'error'; status: number; detail?: string; body?: ErrorBodyKind; retryAfter?: string }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Qovery takes the deploy at once but its answer comes only after `answerAfterMs` (a lost answer, seen from a client that timed out). */
+  | { kind: 'accept-late'; answerAfterMs: number };
 
 export interface FakeQovery {
   url: string;
@@ -161,7 +163,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     });
   };
 
-  const accept = (jobId: string, query: Record<string, string>, res: ServerResponse): void => {
+  const accept = (jobId: string, query: Record<string, string>): object => {
     const state = job(jobId);
     // The deployment being replaced is remembered as it ends, for later stale reads.
     state.previous = state.walk
@@ -178,7 +180,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       executionId: `${jobId}-${state.deployments.length}-${Math.floor(Date.now() / 1000)}`,
     };
     state.walk = startWalk(statusScripts.get(jobId) ?? statusScripts.get('*') ?? DEFAULT_WALK);
-    sendJson(res, 202, buildStatus(jobId, state.current));
+    return buildStatus(jobId, state.current);
   };
 
   const handleDeploy = async (jobId: string, rec: RecordedRequest, res: ServerResponse): Promise<void> => {
@@ -189,7 +191,9 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `job ${jobId} not found` });
     const problem = deployProblem(rec.query, rec.body);
     if (problem) return sendError(res, { status: 400, detail: problem });
-    accept(jobId, rec.query, res);
+    const body = accept(jobId, rec.query);
+    if (answer?.kind === 'accept-late') await delay(answer.answerAfterMs);
+    if (!res.destroyed) sendJson(res, 202, body);
   };
 
   const handleStatus = (jobId: string, res: ServerResponse): void => {

@@ -90,6 +90,14 @@ describe('Qovery faults', () => {
     expect(retry.httpStatus).toBeUndefined();
   }, 90_000);
 
+  it('a deploy call that times out after Qovery took it is not repeated: the retry asks Qovery first', async () => {
+    // Qovery records the deployment at once but answers after the relay has given up waiting.
+    const r = await withFaults([{ kind: 'accept-late', answerAfterMs: 1_000 }], { QOVERY_REQUEST_TIMEOUT_MS: 300 });
+    const deployment = await deployUntil(r, 'succeeded');
+    expect(r.fake.deployCalls(JOB)).toHaveLength(1);
+    expect(deployment.transitions).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'accepted', detail: expect.stringContaining('already has this deploy') })]));
+  }, 90_000);
+
   it('status reads that fail with 500 while following are recorded, and the deployment still ends succeeded', async () => {
     const walk: StatusStep[] = [{ state: 'DEPLOYMENT_QUEUED' }, { error: 500, reads: 2 }, { state: 'DEPLOYING' }, { state: 'DEPLOYED' }];
     const r = await withFaults([], {}, walk);

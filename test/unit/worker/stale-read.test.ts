@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/history/model.js';
 import type { QoveryStatus } from '../../../src/qovery/client.js';
 import { deployAlreadyHappened } from '../../../src/worker/deploy-phase.js';
-import { isStaleRead } from '../../../src/worker/follow-phase.js';
+import { isStaleRead, startedAfterUs } from '../../../src/worker/follow-phase.js';
 
 const GRACE_MS = 60_000;
 const ACCEPTED_AT = '2026-11-20T10:00:00.000Z';
@@ -120,5 +120,18 @@ describe('deployAlreadyHappened', () => {
 
   it('without a recorded intent, a dated status cannot be placed after it', () => {
     expect(deployAlreadyHappened(status({ last_deployment_date: at(1_000) }), {}, undefined)).toBe(false);
+  });
+});
+
+describe('startedAfterUs', () => {
+  const ours = deployment({ deploymentRequestId: 'req-ours' });
+  it('is true for another request dated well after ours was accepted (a deploy from the console)', () => {
+    expect(startedAfterUs(ours, status({ deployment_request_id: 'req-other', last_deployment_date: at(60_000) }))).toBe(true);
+  });
+  it('is false for our own request, for another one dated before ours, within clock skew, or undated', () => {
+    expect(startedAfterUs(ours, status({ deployment_request_id: 'req-ours', last_deployment_date: at(60_000) }))).toBe(false);
+    expect(startedAfterUs(ours, status({ deployment_request_id: 'req-old', last_deployment_date: at(-60_000) }))).toBe(false);
+    expect(startedAfterUs(ours, status({ deployment_request_id: 'req-other', last_deployment_date: at(2_000) }))).toBe(false);
+    expect(startedAfterUs(ours, status({ deployment_request_id: 'req-other' }))).toBe(false);
   });
 });
