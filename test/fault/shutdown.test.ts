@@ -1,0 +1,64 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/redis-provision.js';
+import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-process.js';
+import { API_TOKEN, startTestRelay, type TestRelay } from '../support/relay.js';
+import { githubPush } from '../support/payloads.js';
+import { sign } from '../fakes/signers.js';
+
+const JOB = '00000000-0000-4000-8000-000000000501';
+const RULES = `
+sources:
+  - name: github
+    type: github
+    secret: gh-secret-for-tests
+routes:
+  - name: api-main
+    source: github
+    match: { repository: acme/api, branch: main }
+    target: { jobId: ${JOB} }
+    deploy: commit
+`;
+
+let relay: TestRelay | undefined;
+let child: RelayProcess | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await child?.kill('SIGKILL');
+  await relay?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM stops taking webhooks, lets the deploy call in flight finish and record, then exits 0', async () => {
+    // The in-process relay only provides the fake Qovery, a key prefix and the history reader.
+    relay = await startTestRelay(RULES, { RELAY_ROLE: 'api' });
+    relay.fake.setDeployDelay(1_500);
+    dir = await mkdtemp(join(tmpdir(), 'relay-shutdown-'));
+    const rulesPath = join(dir, 'relay.config.yaml');
+    await writeFile(rulesPath, RULES);
+    const port = await freePort();
+    child = spawnRelay(workerEnv(relay, rulesPath, { RELAY_ROLE: 'all', PORT: String(port), HOST: '127.0.0.1', RELAY_API_TOKEN: API_TOKEN, SHUTDOWN_TIMEOUT_MS: '10000', LOG_LEVEL: 'info' }));
+    const base = `http://127.0.0.1:${port}`;
+    await expect.poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, { timeout: 20_000 }).toBe(200);
+
+    const push = githubPush({ repository: 'acme/api', branch: 'main', commit: '5'.repeat(40) });
+    const raw = Buffer.from(JSON.stringify(push.body));
+    const signed = sign(relay.rules.sources[0]!, raw);
+    const response = await fetch(`${base}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', ...push.headers, ...signed.headers }, body: raw });
+    expect(response.status).toBe(202);
+    const { deployments } = (await response.json()) as { deployments: Array<{ id: string }> };
+
+    await expect.poll(() => relay!.fake.deployCalls(JOB).length, { timeout: 20_000 }).toBe(1);
+    child.child.kill('SIGTERM');
+    const code = await child.exited;
+    expect(code, child.output()).toBe(0);
+    expect(child.output()).toContain('stopped');
+
+    const deployment = await relay.relay.history.getDeployment(deployments[0]!.id);
+    expect(deployment?.transitions.map((t) => t.status)).toContain('accepted');
+    expect(await fetch(`${base}/healthz`).catch(() => 'refused')).toBe('refused');
+  }, 60_000);
+});
