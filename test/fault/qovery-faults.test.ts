@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayConfig } from '../../src/relay.js';
 import type { StatusStep } from '../fakes/fake-qovery.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { commitRules } from '../support/rules.js';
 
 /**
  * Qovery (or the proxy in front of it) misbehaving in the ways a real API does: rate limits,
@@ -9,18 +10,7 @@ import { startTestRelay, type TestRelay } from '../support/relay.js';
  * its history says what happened.
  */
 const JOB = '00000000-0000-4000-8000-000000000401';
-const RULES = `
-sources:
-  - name: ci
-    type: generic
-    secret: ci-secret-for-fault-tests
-routes:
-  - name: api-main
-    source: ci
-    match: { repository: acme/api, branch: main }
-    target: { jobId: ${JOB} }
-    deploy: commit
-`;
+const RULES = commitRules({ source: 'ci', routes: [{ jobId: JOB }] });
 const COMMIT = 'd'.repeat(40);
 
 let relay: TestRelay | undefined;

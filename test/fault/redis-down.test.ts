@@ -8,24 +8,14 @@ import type { SourceConfig } from '../../src/sources/types.js';
 import { sign } from '../fakes/signers.js';
 import { redisAnswers, startRedisServer } from '../support/redis-provision.js';
 import { testConfig } from '../support/relay.js';
+import { commitRules } from '../support/rules.js';
 
 /**
  * The relay's own Redis goes away under a running API process and comes back on the same port:
  * webhooks are refused with a 503 the sender can retry, and accepted again without a restart.
  */
 const JOB = '00000000-0000-4000-8000-000000000301';
-const RULES = `
-sources:
-  - name: ci
-    type: generic
-    secret: ci-secret-for-fault-tests
-routes:
-  - name: api-main
-    source: ci
-    match: { repository: acme/api, branch: main }
-    target: { jobId: ${JOB} }
-    deploy: commit
-`;
+const RULES = commitRules({ source: 'ci', routes: [{ jobId: JOB }] });
 
 let relay: Relay | undefined;
 const redisProcesses: ChildProcess[] = [];

@@ -7,20 +7,10 @@ import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-proce
 import { API_TOKEN, startTestRelay, type TestRelay } from '../support/relay.js';
 import { githubPush } from '../support/payloads.js';
 import { sign } from '../fakes/signers.js';
+import { commitRules } from '../support/rules.js';
 
 const JOB = '00000000-0000-4000-8000-000000000501';
-const RULES = `
-sources:
-  - name: github
-    type: github
-    secret: gh-secret-for-tests
-routes:
-  - name: api-main
-    source: github
-    match: { repository: acme/api, branch: main }
-    target: { jobId: ${JOB} }
-    deploy: commit
-`;
+const RULES = commitRules({ source: 'github', routes: [{ jobId: JOB }] });
 
 let relay: TestRelay | undefined;
 let child: RelayProcess | undefined;

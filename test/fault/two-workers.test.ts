@@ -7,6 +7,7 @@ import { TERMINAL_STATUSES, type Deployment } from '../../src/history/model.js';
 import type { FakeQovery } from '../fakes/fake-qovery.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-process.js';
+import { commitRules } from '../support/rules.js';
 
 /**
  * Two worker processes share one Redis and one Qovery. Bursts of pushes for the same jobs race
@@ -21,21 +22,9 @@ const PUSHES_PER_BURST = 4;
 const jobIdOf = (n: number) => `00000000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`;
 const commitOf = (job: number, seq: number) => createHash('sha1').update(`two-${job}-${seq}`).digest('hex');
 
-function rulesYaml(): string {
-  const routes = Array.from({ length: JOBS }, (_, n) => `
-  - name: svc-${n}
-    source: ci
-    match: { repository: acme/svc-${n}, branch: main }
-    target: { jobId: ${jobIdOf(n)} }
-    deploy: commit`).join('');
-  return `
-sources:
-  - name: ci
-    type: generic
-    secret: \${CI_WEBHOOK_SECRET}
-routes:${routes}
-`;
-}
+/** One route per job, so newest-wins only ever compares pushes for the same job. */
+const rulesYaml = () =>
+  commitRules({ source: 'ci', secret: '${CI_WEBHOOK_SECRET}', routes: Array.from({ length: JOBS }, (_, n) => ({ name: `svc-${n}`, repository: `acme/svc-${n}`, jobId: jobIdOf(n) })) });
 
 
 

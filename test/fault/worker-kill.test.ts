@@ -7,6 +7,7 @@ import { TERMINAL_STATUSES, type Deployment } from '../../src/history/model.js';
 import type { FakeQovery } from '../fakes/fake-qovery.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-process.js';
+import { commitRules } from '../support/rules.js';
 
 /**
  * A worker process is SIGKILLed in the middle of 200 deployments and a second one takes over:
@@ -20,21 +21,9 @@ const TOTAL = 200;
 const jobIdOf = (n: number) => `00000000-0000-4000-8000-${String(n + 1).padStart(12, '0')}`;
 const commitOf = (job: number) => createHash('sha1').update(`kill-${job}`).digest('hex');
 
-function rulesYaml(): string {
-  const routes = Array.from({ length: TOTAL }, (_, n) => `
-  - name: svc-${n}
-    source: ci
-    match: { repository: acme/svc-${n}, branch: main }
-    target: { jobId: ${jobIdOf(n)} }
-    deploy: commit`).join('');
-  return `
-sources:
-  - name: ci
-    type: generic
-    secret: \${CI_WEBHOOK_SECRET}
-routes:${routes}
-`;
-}
+/** One route per job, so newest-wins only ever compares pushes for the same job. */
+const rulesYaml = () =>
+  commitRules({ source: 'ci', secret: '${CI_WEBHOOK_SECRET}', routes: Array.from({ length: TOTAL }, (_, n) => ({ name: `svc-${n}`, repository: `acme/svc-${n}`, jobId: jobIdOf(n) })) });
 
 
 

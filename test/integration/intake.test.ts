@@ -1,20 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { githubPush } from '../support/payloads.js';
+import { commitRules } from '../support/rules.js';
 
 const JOB = '00000000-0000-4000-8000-000000000001';
-const RULES = `
-sources:
-  - name: github
-    type: github
-    secret: gh-secret-for-tests
-routes:
-  - name: api-main
-    source: github
-    match: { repository: acme/api, branch: main }
-    target: { jobId: ${JOB} }
-    deploy: commit
-`;
+const RULES = commitRules({ source: 'github', routes: [{ jobId: JOB }] });
 
 let relay: TestRelay;
 afterEach(async () => relay?.close());
