@@ -21,13 +21,8 @@ export interface NewDeployment {
   readonly allowDowngrade: boolean;
 }
 
-export interface TransitionInput {
-  readonly status: DeploymentStatus;
-  readonly detail?: string;
-  readonly attempt?: number;
-  readonly httpStatus?: number;
-  readonly qoveryState?: string;
-  readonly status_details?: unknown;
+/** A transition as recorded, less its time (the history stamps it), plus what changes with it. */
+export interface TransitionInput extends Omit<Transition, 'at'> {
   /** Deployment fields that change with this transition. */
   readonly set?: Partial<Record<'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain', string>>;
   /** Counts a new deploy attempt. */
@@ -131,15 +126,8 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
     /** The one place a deployment changes status: checked, recorded, indexed and published together. */
     async transition(deploymentId: string, input: TransitionInput): Promise<TransitionResult> {
       const at = now().toISOString();
-      const transition: Transition = {
-        at,
-        status: input.status,
-        ...(input.detail !== undefined && { detail: input.detail }),
-        ...(input.attempt !== undefined && { attempt: input.attempt }),
-        ...(input.httpStatus !== undefined && { httpStatus: input.httpStatus }),
-        ...(input.qoveryState !== undefined && { qoveryState: input.qoveryState }),
-        ...(input.status_details !== undefined && { status_details: input.status_details }),
-      };
+      const { set: _set, countAttempt: _countAttempt, ...recorded } = input;
+      const transition: Transition = { at, ...recorded };
       const allowed = `,${ALLOWED_FROM[input.status].join(',')},`;
       const result = (await transitionScript(
         redis,
