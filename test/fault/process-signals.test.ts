@@ -21,7 +21,7 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('graceful shutdown', () => {
+describe('signals to a relay process', () => {
   it('on SIGTERM stops taking webhooks, lets the deploy call in flight finish and record, then exits 0', async () => {
     // The in-process relay only provides the fake Qovery, a key prefix and the history reader.
     relay = await startTestRelay(RULES, { RELAY_ROLE: 'api' });
@@ -50,5 +50,33 @@ describe('graceful shutdown', () => {
     const deployment = await relay.relay.history.getDeployment(deployments[0]!.id);
     expect(deployment?.transitions.map((t) => t.status)).toContain('accepted');
     expect(await fetch(`${base}/healthz`).catch(() => 'refused')).toBe('refused');
+  }, 60_000);
+
+  it('on SIGHUP reloads the rules file, and keeps the rules in force when the new file is invalid', async () => {
+    relay = await startTestRelay(RULES, { RELAY_ROLE: 'api' });
+    dir = await mkdtemp(join(tmpdir(), 'relay-sighup-'));
+    const rulesPath = join(dir, 'relay.config.yaml');
+    await writeFile(rulesPath, RULES);
+    const port = await freePort();
+    child = spawnRelay(workerEnv(relay, rulesPath, { RELAY_ROLE: 'api', PORT: String(port), HOST: '127.0.0.1', RELAY_API_TOKEN: API_TOKEN, LOG_LEVEL: 'info' }));
+    const base = `http://127.0.0.1:${port}`;
+    await expect.poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, { timeout: 20_000 }).toBe(200);
+    const routesFor = async () => {
+      const push = githubPush({ repository: 'acme/api', branch: 'release', commit: '6'.repeat(40) });
+      const answer = await fetch(`${base}/rules/test`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` }, body: JSON.stringify({ source: 'github', headers: push.headers, body: push.body }) });
+      return ((await answer.json()) as { deployments: unknown[] }).deployments.length;
+    };
+    expect(await routesFor()).toBe(0);
+
+    await writeFile(rulesPath, RULES.replace('branch: main', 'branch: release'));
+    child.child.kill('SIGHUP');
+    await expect.poll(routesFor, { timeout: 10_000 }).toBe(1);
+    // The file watcher may reload too; the SIGHUP path must have run on its own account.
+    await expect.poll(() => /"trigger":"SIGHUP"[^\n]*"msg":"rules reloaded"/.test(child!.output()), { timeout: 10_000 }).toBe(true);
+
+    await writeFile(rulesPath, 'sources: []');
+    child.child.kill('SIGHUP');
+    await expect.poll(() => /"trigger":"SIGHUP"[^\n]*"msg":"new rules refused/.test(child!.output()), { timeout: 10_000 }).toBe(true);
+    expect(await routesFor()).toBe(1);
   }, 60_000);
 });
