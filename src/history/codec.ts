@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEPLOYMENT_STATUSES, type Deployment, type Delivery, type Transition } from './model.js';
+import { DEPLOYMENT_STATUSES, type Deployment, type DeploymentState, type Delivery, type Transition } from './model.js';
 
 /** Redis hashes hold strings only; this is the one place that turns them back into types. */
 const optional = z.string().optional();
@@ -29,10 +29,13 @@ const deploymentHash = z.object({
   uncertain: z.enum(['0', '1']).optional().transform((v) => v === '1'),
 });
 
+export function decodeDeploymentState(hash: Record<string, string>): DeploymentState | undefined {
+  return hash.id ? deploymentHash.parse(hash) : undefined;
+}
+
 export function decodeDeployment(hash: Record<string, string>, transitions: readonly string[]): Deployment | undefined {
-  if (!hash.id) return undefined;
-  const fields = deploymentHash.parse(hash);
-  return { ...fields, transitions: transitions.map((t) => JSON.parse(t) as Transition) };
+  const state = decodeDeploymentState(hash);
+  return state && { ...state, transitions: transitions.map((t) => JSON.parse(t) as Transition) };
 }
 
 type HashFields = Record<string, string>;

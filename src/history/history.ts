@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { decodeDelivery, decodeDeployment, toHashFields } from './codec.js';
+import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashFields } from './codec.js';
 import { historyKeys, type DeploymentIndexField } from './keys.js';
 import { luaScript, type RedisClient } from './lua.js';
-import { ALLOWED_FROM, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentStatus, type Transition } from './model.js';
+import { ALLOWED_FROM, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
 import { pageIndex, type Page } from './queries.js';
 import { RECORD_DELIVERY, TRANSITION } from './scripts.js';
 
@@ -137,6 +137,11 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
       if (result[0] !== 1) return { applied: false, current: result[1] as DeploymentStatus | 'missing' };
       deps.logger?.info({ deploymentId, status: input.status, previous: result[1], ...(input.detail !== undefined && { detail: input.detail }) }, 'deployment status');
       return { applied: true, previous: result[1] as DeploymentStatus };
+    },
+
+    /** One round trip and no transitions to parse: what the worker reads on every step of every poll. */
+    async getDeploymentState(id: string): Promise<DeploymentState | undefined> {
+      return decodeDeploymentState(await redis.hgetall(keys.deployment(id)));
     },
 
     async getDeployment(id: string): Promise<Deployment | undefined> {

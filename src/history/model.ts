@@ -45,7 +45,8 @@ export interface Transition {
   readonly status_details?: unknown;
 }
 
-export interface Deployment {
+/** A deployment without its transitions: all the worker needs to decide its next step. */
+export interface DeploymentState {
   readonly id: string;
   readonly deliveryId: string;
   readonly route: string;
@@ -74,6 +75,9 @@ export interface Deployment {
   readonly leftTerminal?: boolean;
   /** The last attempt timed out, so Qovery may have it: the next attempt asks Qovery first. */
   readonly uncertain?: boolean;
+}
+
+export interface Deployment extends DeploymentState {
   readonly transitions: readonly Transition[];
 }
 

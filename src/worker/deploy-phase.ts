@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { History } from '../history/history.js';
-import type { Deployment } from '../history/model.js';
+import type { DeploymentState } from '../history/model.js';
 import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
 import type { QoveryBudget } from '../qovery/rate-limit.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
@@ -41,7 +41,7 @@ export function deployAlreadyHappened(status: QoveryStatus, last: JobLast, inten
 }
 
 /** Why this deployment must not be deployed now, if it must not: a newer one exists or it would downgrade. */
-function refusal(d: Deployment, newest: { id: string; order: number } | undefined, last: JobLast): { status: 'superseded' | 'ignored'; detail: string; by?: string } | undefined {
+function refusal(d: DeploymentState, newest: { id: string; order: number } | undefined, last: JobLast): { status: 'superseded' | 'ignored'; detail: string; by?: string } | undefined {
   if (newest && newest.id !== d.id && newest.order > d.order) {
     return { status: 'superseded', by: newest.id, detail: `a newer push for this job is waiting (${newest.id})` };
   }
@@ -72,7 +72,7 @@ export function createDeployPhase(deps: Deps) {
   const now = deps.now ?? Date.now;
   const lockWait = () => 200 + random() * 800;
 
-  async function accept(d: Deployment, fields: { httpStatus?: number; status?: QoveryStatus; attempt?: number; detail: string }): Promise<Step> {
+  async function accept(d: DeploymentState, fields: { httpStatus?: number; status?: QoveryStatus; attempt?: number; detail: string }): Promise<Step> {
     const requestId = fields.status?.deployment_request_id ?? undefined;
     await coordination.markDispatched(d.jobId, d.id, d.order, requestId, now());
     await history.transition(d.id, {
@@ -87,7 +87,7 @@ export function createDeployPhase(deps: Deps) {
   }
 
   /** A worker died between recording its intent and recording Qovery's answer: ask Qovery what happened. */
-  async function recover(d: Deployment): Promise<Step | 'call-again'> {
+  async function recover(d: DeploymentState): Promise<Step | 'call-again'> {
     const status = await qovery.getJobStatus(d.jobId);
     if (!status.ok || !status.status) return later(retryDelayMs(policy.backoff, d.attempts, status.ok ? undefined : status.retryAfterMs, random));
     const last = await coordination.last(d.jobId);
@@ -98,7 +98,7 @@ export function createDeployPhase(deps: Deps) {
     return accept(d, { status: status.status, detail: 'Qovery already has this deploy: an earlier call reached it although its answer was lost' });
   }
 
-  async function call(d: Deployment): Promise<Step> {
+  async function call(d: DeploymentState): Promise<Step> {
     const attempt = d.attempts + 1;
     const moved = await history.transition(d.id, { status: 'deploying', attempt, countAttempt: true, set: { intentAt: new Date(now()).toISOString(), uncertain: '0' } });
     if (!moved.applied) return DONE;
@@ -118,7 +118,7 @@ export function createDeployPhase(deps: Deps) {
   }
 
   return {
-    async run(d: Deployment): Promise<Step> {
+    async run(d: DeploymentState): Promise<Step> {
       if (!(await coordination.acquire(d.jobId, d.id, policy.lockTtlMs))) return later(lockWait());
       try {
         if (d.status === 'deploying' || d.uncertain) {

@@ -14,7 +14,7 @@ import { DONE, type Step } from './step.js';
  */
 export function createDeployProcessor(deps: { history: History; deploy: DeployPhase; follow: FollowPhase; logger: Logger }) {
   async function step(deploymentId: string, log: Logger): Promise<Step> {
-    const deployment = await deps.history.getDeployment(deploymentId);
+    const deployment = await deps.history.getDeploymentState(deploymentId);
     if (!deployment) {
       log.warn('deployment not found in the history; dropping its job');
       return DONE;
