@@ -1,8 +1,8 @@
 import type { RedisClient } from '../history/lua.js';
 import { luaScript } from '../history/lua.js';
 
-// A token bucket in Redis, so every worker process draws from one budget. Returns 0 when a
-// token was taken, else the milliseconds until one will be available.
+// A token bucket in Redis, so every worker process draws from one budget. Takes up to ARGV[4]
+// tokens; returns { granted, 0 }, or { 0, milliseconds until one will be available }.
 const TAKE = `
 local capacity = tonumber(ARGV[1])
 local perMs = tonumber(ARGV[2])
@@ -11,11 +11,12 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or capacity
 local at = tonumber(state[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - at) * perMs)
+local granted = math.min(tonumber(ARGV[4]), math.floor(tokens))
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / perMs) end
+if granted >= 1 then tokens = tokens - granted else granted = 0; wait = math.ceil((1 - tokens) / perMs) end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], 7200000)
-return wait`;
+return { granted, wait }`;
 const takeScript = luaScript(TAKE);
 
 /**
@@ -27,10 +28,23 @@ export function createQoveryBudget(deps: { redis: RedisClient; key: string; perH
   const capacity = Math.max(1, Math.floor(deps.perHour / 60));
   const perMs = Math.max(1, deps.perHour - capacity) / 3_600_000;
   const now = deps.now ?? Date.now;
+  // At high budgets a worker draws a few tokens per round trip and spends them within a second;
+  // at the default 1000/hour it draws one at a time, so no process sits on others' share.
+  const batch = Math.max(1, Math.min(50, Math.floor(capacity / 100)));
+  let held = 0;
+  let heldUntil = 0;
   return {
     /** 0 when the call may go now; otherwise how long to wait before asking again. */
     async take(): Promise<number> {
-      return Number(await takeScript(deps.redis, [deps.key], [capacity, perMs, now()]));
+      if (held > 0 && now() < heldUntil) {
+        held -= 1;
+        return 0;
+      }
+      const [granted, wait] = (await takeScript(deps.redis, [deps.key], [capacity, perMs, now(), batch])) as [number, number];
+      if (granted === 0) return Number(wait);
+      held = granted - 1;
+      heldUntil = now() + 1_000;
+      return 0;
     },
   };
 }
