@@ -50,15 +50,20 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
   const now = deps.now ?? Date.now;
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
+    // Not AbortSignal.timeout: its timer outlives the call by the whole timeout, and at thousands of
+    // polls a second those timers pile up in the old generation. This one is cleared once the body is in.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${deps.timeoutMs} ms`, 'TimeoutError')), deps.timeoutMs).unref();
     let response: Response;
     try {
       response = await fetch(`${baseUrl}${path}`, {
         method,
         headers: { authorization, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(deps.timeoutMs),
+        signal: controller.signal,
       });
     } catch (error) {
+      clearTimeout(timer);
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
       return timedOut
@@ -66,6 +71,7 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
         : { ok: false, kind: 'network', retryable: true, detail: `cannot reach Qovery${cause || `: ${String(error)}`}` };
     }
     const text = await response.text().catch(() => '');
+    clearTimeout(timer);
     if (response.ok) {
       const parsed = text ? qoveryStatusSchema.safeParse(safeJson(text)) : undefined;
       return { ok: true, httpStatus: response.status, ...(parsed?.success && { status: parsed.data }) };

@@ -97,8 +97,10 @@ export function compileRoutes(rules: Rules): (source: string, events: readonly N
           continue;
         }
         const passed = failedAt === -1 ? route.checks.length : failedAt;
+        // Worded only for a route closer than the closest so far: with many routes, most are not.
+        if (closest && passed <= closest.passed) continue;
         const why = typeof value === 'string' ? value : (route.checks[failedAt]?.test(event) ?? 'did not match');
-        if (!closest || passed > closest.passed) closest = { passed, reason: `route "${route.rule.name}": ${why}` };
+        closest = { passed, reason: `route "${route.rule.name}": ${why}` };
       }
     });
     if (requests.length > 0) return { matched: true, requests };

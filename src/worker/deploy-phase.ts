@@ -117,9 +117,24 @@ export function createDeployPhase(deps: Deps) {
     return DONE;
   }
 
+  /**
+   * The lock is busy, but a newer push for the job is already waiting: whoever holds the lock, this
+   * one will never deploy, so it ends now. Retried instead, each push of a burst would queue for
+   * the lock in turn, and the newest would reach Qovery seconds late. A deployment whose last call
+   * may have reached Qovery (uncertain) still waits for the lock, to be recovered first.
+   */
+  async function supersededWhileLocked(d: DeploymentState): Promise<Step | undefined> {
+    if ((d.status !== 'queued' && d.status !== 'retrying') || d.uncertain) return undefined;
+    const newest = await coordination.newestPending(d.jobId);
+    if (!newest || newest.id === d.id || newest.order <= d.order) return undefined;
+    const detail = `a newer push for this job is waiting (${newest.id})`;
+    await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail, supersededBy: newest.id } });
+    return DONE;
+  }
+
   return {
     async run(d: DeploymentState): Promise<Step> {
-      if (!(await coordination.acquire(d.jobId, d.id, policy.lockTtlMs))) return later(lockWait());
+      if (!(await coordination.acquire(d.jobId, d.id, policy.lockTtlMs))) return (await supersededWhileLocked(d)) ?? later(lockWait());
       try {
         if (d.status === 'deploying' || d.uncertain) {
           const wait = await budget.take();

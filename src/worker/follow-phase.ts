@@ -1,5 +1,5 @@
 import type { History } from '../history/history.js';
-import type { Deployment } from '../history/model.js';
+import type { DeploymentState } from '../history/model.js';
 import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
 import type { QoveryBudget } from '../qovery/rate-limit.js';
 import type { JobCoordination } from './coordination.js';
@@ -28,7 +28,7 @@ interface Deps {
  * non-terminal state or dates its last deployment after ours was accepted. Past a grace period
  * a terminal state is believed anyway, so a missed transition cannot keep us following forever.
  */
-export function isStaleRead(d: Deployment, status: QoveryStatus, elapsedMs: number, graceMs: number): boolean {
+export function isStaleRead(d: DeploymentState, status: QoveryStatus, elapsedMs: number, graceMs: number): boolean {
   const theirs = status.deployment_request_id ?? undefined;
   if (theirs !== undefined && d.deploymentRequestId !== undefined) return theirs !== d.deploymentRequestId;
   if (!isTerminalState(status.state) || d.leftTerminal || elapsedMs > graceMs) return false;
@@ -41,7 +41,7 @@ export function isStaleRead(d: Deployment, status: QoveryStatus, elapsedMs: numb
  * Qovery shows a deployment request that is not ours and began after ours was accepted: someone
  * (a person in the console, another tool) deployed the job since, so ours will never be reported.
  */
-export function startedAfterUs(d: Deployment, status: QoveryStatus): boolean {
+export function startedAfterUs(d: DeploymentState, status: QoveryStatus): boolean {
   const theirs = status.deployment_request_id ?? undefined;
   if (theirs === undefined || d.deploymentRequestId === undefined || theirs === d.deploymentRequestId) return false;
   const dated = status.last_deployment_date ? Date.parse(status.last_deployment_date) : Number.NaN;
@@ -55,7 +55,7 @@ export function createFollowPhase(deps: Deps) {
   const now = deps.now ?? Date.now;
   const graceMs = Math.max(60_000, 3 * policy.pollIntervalMs);
 
-  async function observe(d: Deployment, status: QoveryStatus): Promise<Step> {
+  async function observe(d: DeploymentState, status: QoveryStatus): Promise<Step> {
     const state = status.state;
     const details = status.status_details !== undefined ? { status_details: status.status_details } : {};
     const seen = { qoveryState: state, ...details, set: { qoveryState: state, ...(!isTerminalState(state) && { leftTerminal: '1' }) } };
@@ -78,7 +78,7 @@ export function createFollowPhase(deps: Deps) {
   }
 
   return {
-    async run(d: Deployment): Promise<Step> {
+    async run(d: DeploymentState): Promise<Step> {
       const elapsed = now() - Date.parse(d.acceptedAt ?? d.updatedAt);
       if (elapsed > policy.deployTimeoutMs) {
         const detail = `no end state from Qovery within ${policy.deployTimeoutMs} ms (last state ${d.qoveryState ?? 'unknown'})`;
@@ -93,9 +93,11 @@ export function createFollowPhase(deps: Deps) {
         await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
         return later(policy.pollIntervalMs);
       }
-      const last = await coordination.last(d.jobId);
       const theirs = result.status.deployment_request_id ?? undefined;
-      if (theirs !== undefined && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
+      // Qovery naming our own request cannot mean a newer dispatch replaced it, so the usual poll
+      // skips reading the job's last dispatch (one Redis round trip of each poll).
+      const last = theirs !== undefined && theirs !== d.deploymentRequestId ? await coordination.last(d.jobId) : undefined;
+      if (last && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
         const detail = `a newer deployment (${last.dispatchedId}) reached Qovery before this one's end was observed`;
         await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) } });
         return DONE;
