@@ -1,0 +1,91 @@
+import { createPollTracker } from '../polls.js';
+import { scope } from '../cleanup.js';
+import { cpuMeter, sample } from '../proc.js';
+import { rulesYaml } from '../pushes.js';
+import { row, type BenchContext, type Scenario } from '../report.js';
+import { startStack } from '../stack.js';
+import { seedDeployments } from '../seed.js';
+import { mb, ms, sleep } from '../stats.js';
+
+const DEPLOYMENTS = 10_000;
+const POLL_MS = 1_000;
+/**
+ * A poll holds a slot for ~10 ms, so ~4,000 polls/s need ~40 slots (Little's law). On the 2-core
+ * reference machine 25 slots lost throughput, 100 gained none over 50 and cost ~15 MB of RSS, 200
+ * lost throughput and cost ~30 MB (docs/benchmarks.md).
+ */
+export const WORKER_CONCURRENCY = 50;
+const SETTLE_S = 5;
+const MEASURE_S = 20;
+
+interface Figures {
+  readonly seededS: number;
+  readonly inFlightS: number;
+  readonly deployCalls: number;
+  readonly pollsPerSecond: number;
+  readonly cpuUsPerPoll: Record<string, number>;
+  readonly workerPeakRss: number;
+  readonly redisPeakUsedMemory: number;
+  readonly latenessMs: ReturnType<ReturnType<typeof createPollTracker>['close']>;
+}
+
+async function measure(ctx: BenchContext): Promise<Figures> {
+  const resources = scope();
+  try {
+    const { redis, fake, prefix, relay: worker } = await startStack(ctx, resources, {
+      name: 'following', role: 'worker', rulesYaml: rulesYaml(1),
+      env: { QOVERY_POLL_INTERVAL_MS: String(POLL_MS), WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) },
+      scriptFake: (f) => f.scriptStatus('*', [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING', reads: 1_000_000 }]),
+    });
+    const tracker = resources.defer(createPollTracker(fake, POLL_MS), async (t) => t.stop());
+    const started = Date.now();
+    ctx.log(`following: seeding ${DEPLOYMENTS} deployments (one per job) for a worker (pid ${worker.pid}, concurrency ${WORKER_CONCURRENCY})`);
+    await seedDeployments(redis, prefix, DEPLOYMENTS);
+    const seededS = (Date.now() - started) / 1000;
+    while (tracker.deployCalls < DEPLOYMENTS && Date.now() - started < 120_000) await sleep(250);
+    const inFlightS = (Date.now() - started) / 1000;
+    const deployCalls = tracker.deployCalls;
+    ctx.log(`following: ${deployCalls} deploy calls after ${inFlightS.toFixed(1)} s (seeded in ${seededS.toFixed(1)} s); settling ${SETTLE_S} s, measuring ${MEASURE_S} s`);
+    await sleep(SETTLE_S * 1_000);
+    const rss = sample(() => worker.rss(), 500);
+    const redisMemory = sample(() => redis.usedMemory(), 1_000);
+    const cpu = cpuMeter({ worker: worker.pid, redis: redis.pid });
+    await cpu.start();
+    tracker.open(MEASURE_S * 1_000);
+    await sleep(MEASURE_S * 1_000);
+    tracker.harvest();
+    const cpuUsPerPoll = await cpu.stop(Math.max(1, tracker.polls));
+    await sleep(500);
+    const latenessMs = tracker.close();
+    return { seededS, inFlightS, deployCalls, pollsPerSecond: tracker.polls / MEASURE_S, cpuUsPerPoll, workerPeakRss: rss.stop().peak, redisPeakUsedMemory: redisMemory.stop().peak, latenessMs };
+  } finally {
+    await resources.close();
+  }
+}
+
+/**
+ * 10,000 deployments, one per job, accepted by the fake Qovery and then kept DEPLOYING, so one
+ * worker process polls each of them every second. Lateness of a poll is how much later than
+ * POLL_MS after the previous call for the same job it reached the fake.
+ */
+export const following: Scenario = {
+  name: 'following',
+  title: '5 following',
+  async run(ctx) {
+    const f = await measure(ctx);
+    const s = this.title;
+    const cpu = f.cpuUsPerPoll;
+    return {
+      rows: [
+        row(s, 'deployments in flight (deploy calls made)', `${f.deployCalls} of ${DEPLOYMENTS}`, String(DEPLOYMENTS), f.deployCalls >= DEPLOYMENTS, `all deploy calls made ${f.inFlightS.toFixed(1)} s after seeding started`),
+        row(s, 'status polls per second (wanted 1 per deployment)', `${Math.round(f.pollsPerSecond)}/s`, `${DEPLOYMENTS / (POLL_MS / 1000)}/s`, null),
+        row(s, 'CPU per poll: worker / Redis / bench (fake Qovery)', `${cpu.worker} / ${cpu.redis} / ${cpu.bench} µs`),
+        row(s, 'worker peak RSS', mb(f.workerPeakRss), '<= 250 MB', f.workerPeakRss <= 250 * 1024 * 1024),
+        row(s, 'Redis used memory (peak)', mb(f.redisPeakUsedMemory)),
+        row(s, 'poll lateness p50', ms(f.latenessMs.p50)),
+        row(s, 'poll lateness p99', ms(f.latenessMs.p99), '<= 2000 ms', f.latenessMs.p99 <= 2_000),
+      ],
+      details: { deployments: DEPLOYMENTS, pollIntervalMs: POLL_MS, workerConcurrency: WORKER_CONCURRENCY, ...f },
+    };
+  },
+};
