@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), env.SHUTDOWN_TIMEOUT_MS + 5_000).unref();
     void relay.close(env.SHUTDOWN_TIMEOUT_MS).then(() => {
       logger.info('stopped');
-      process.exit(0);
+      logger.flush(() => process.exit(0));
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
