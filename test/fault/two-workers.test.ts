@@ -26,8 +26,6 @@ const commitOf = (job: number, seq: number) => createHash('sha1').update(`two-${
 const rulesYaml = () =>
   commitRules({ source: 'ci', secret: '${CI_WEBHOOK_SECRET}', routes: Array.from({ length: JOBS }, (_, n) => ({ name: `svc-${n}`, repository: `acme/svc-${n}`, jobId: jobIdOf(n) })) });
 
-
-
 interface Sent {
   readonly id: string;
   readonly job: number;
@@ -53,7 +51,6 @@ afterEach(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
   workDir = undefined;
 });
-
 
 /**
  * Posts pushes with increasing push times, so "newest" is unambiguous whatever the arrival order;

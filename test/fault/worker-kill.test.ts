@@ -25,8 +25,6 @@ const commitOf = (job: number) => createHash('sha1').update(`kill-${job}`).diges
 const rulesYaml = () =>
   commitRules({ source: 'ci', secret: '${CI_WEBHOOK_SECRET}', routes: Array.from({ length: TOTAL }, (_, n) => ({ name: `svc-${n}`, repository: `acme/svc-${n}`, jobId: jobIdOf(n) })) });
 
-
-
 interface Sent {
   readonly id: string;
   readonly key: string;
@@ -58,7 +56,6 @@ async function sendPushes(r: TestRelay): Promise<Sent[]> {
   }
   return sent;
 }
-
 
 function callsPerPush(fake: FakeQovery, sent: readonly Sent[]): Map<string, number> {
   const calls = new Map(sent.map((s) => [s.key, 0]));
