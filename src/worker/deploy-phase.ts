@@ -5,6 +5,7 @@ import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
 import type { QoveryBudget } from '../qovery/rate-limit.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import type { JobCoordination, JobLast } from './coordination.js';
+import { CLOCK_SKEW_MS } from './qovery-states.js';
 import { DONE, later, type Step } from './step.js';
 
 export interface DeployPolicy {
@@ -14,9 +15,6 @@ export interface DeployPolicy {
   readonly lockTtlMs: number;
   readonly pollIntervalMs: number;
 }
-
-/** Qovery's clock and ours differ a little; a status dated this much before our intent still counts. */
-const CLOCK_SKEW_MS = 5_000;
 
 interface Deps {
   readonly history: History;
@@ -40,11 +38,17 @@ export function deployAlreadyHappened(status: QoveryStatus, last: JobLast, inten
   return afterIntent;
 }
 
+type Refusal = { status: 'superseded' | 'ignored'; detail: string; by?: string };
+
+function newerWaiting(d: DeploymentState, newest: { id: string; order: number } | undefined): Refusal | undefined {
+  if (!newest || newest.id === d.id || newest.order <= d.order) return undefined;
+  return { status: 'superseded', by: newest.id, detail: `a newer push for this job is waiting (${newest.id})` };
+}
+
 /** Why this deployment must not be deployed now, if it must not: a newer one exists or it would downgrade. */
-function refusal(d: DeploymentState, newest: { id: string; order: number } | undefined, last: JobLast): { status: 'superseded' | 'ignored'; detail: string; by?: string } | undefined {
-  if (newest && newest.id !== d.id && newest.order > d.order) {
-    return { status: 'superseded', by: newest.id, detail: `a newer push for this job is waiting (${newest.id})` };
-  }
+function refusal(d: DeploymentState, newest: { id: string; order: number } | undefined, last: JobLast): Refusal | undefined {
+  const waiting = newerWaiting(d, newest);
+  if (waiting) return waiting;
   // Waiting when a newer push was handed to Qovery: it lost the race (superseded). Arriving after
   // that, older than what already succeeded: a downgrade (ignored). Arrival decides, not timing.
   const newerDispatched = last.dispatchedOrder !== undefined && last.dispatchedId !== d.id && d.order < last.dispatchedOrder;
@@ -125,10 +129,12 @@ export function createDeployPhase(deps: Deps) {
    */
   async function supersededWhileLocked(d: DeploymentState): Promise<Step | undefined> {
     if ((d.status !== 'queued' && d.status !== 'retrying') || d.uncertain) return undefined;
-    const newest = await coordination.newestPending(d.jobId);
-    if (!newest || newest.id === d.id || newest.order <= d.order) return undefined;
-    const detail = `a newer push for this job is waiting (${newest.id})`;
-    await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail, supersededBy: newest.id } });
+    const waiting = newerWaiting(d, await coordination.newestPending(d.jobId));
+    return waiting && refuse(d, waiting);
+  }
+
+  async function refuse(d: DeploymentState, refused: Refusal): Promise<Step> {
+    await history.transition(d.id, { status: refused.status, detail: refused.detail, set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) } });
     return DONE;
   }
 
@@ -144,10 +150,7 @@ export function createDeployPhase(deps: Deps) {
         }
         const [newest, last] = await Promise.all([coordination.newestPending(d.jobId), coordination.last(d.jobId)]);
         const refused = refusal(d, newest, last);
-        if (refused) {
-          await history.transition(d.id, { status: refused.status, detail: refused.detail, set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) } });
-          return DONE;
-        }
+        if (refused) return await refuse(d, refused);
         const wait = await budget.take();
         if (wait > 0) return later(wait);
         return await call(d);

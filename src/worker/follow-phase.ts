@@ -3,15 +3,13 @@ import type { DeploymentState } from '../history/model.js';
 import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
 import type { QoveryBudget } from '../qovery/rate-limit.js';
 import type { JobCoordination } from './coordination.js';
-import { classifyState, isTerminalState } from './qovery-states.js';
+import { CLOCK_SKEW_MS, classifyState, isTerminalState } from './qovery-states.js';
 import { DONE, later, type Step } from './step.js';
 
 export interface FollowPolicy {
   readonly pollIntervalMs: number;
   readonly deployTimeoutMs: number;
 }
-
-const CLOCK_SKEW_MS = 5_000;
 
 interface Deps {
   readonly history: History;

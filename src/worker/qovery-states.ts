@@ -2,6 +2,9 @@
  * Maps Qovery's `state` to where the relay's deployment stands. Qovery adds states over time, so
  * anything unknown is reported as such and followed, never treated as an end.
  */
+/** Qovery's clock and ours differ a little: dates this close to one of ours count as the same time. */
+export const CLOCK_SKEW_MS = 5_000;
+
 export type StateClass = { readonly kind: 'succeeded' } | { readonly kind: 'failed'; readonly reason: string } | { readonly kind: 'in_progress' } | { readonly kind: 'unknown' };
 
 const SUCCESS_BY_EVENT: Readonly<Record<string, readonly string[]>> = {
