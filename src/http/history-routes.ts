@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { formatIssues } from '../config/errors.js';
 import type { History } from '../history/history.js';
 import { DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
 import { requireApiToken } from './auth.js';
@@ -18,9 +19,7 @@ function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTermin
   return visible;
 }
 
-function problems(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
-}
+const problems = (error: z.ZodError): string => formatIssues(error).join('; ');
 
 export function registerHistoryRoutes(app: FastifyInstance, deps: { history: History; apiToken: string | undefined }): void {
   void app.register(async (scope) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { formatIssues } from '../config/errors.js';
 import type { History } from '../history/history.js';
 import { evaluateWebhook } from '../intake/evaluate.js';
 import { summarize } from '../intake/receive.js';
@@ -31,7 +32,7 @@ export function registerRulesRoutes(app: FastifyInstance, deps: { rules: ActiveR
     scope.addHook('preHandler', requireApiToken(deps.apiToken));
     scope.post('/rules/test', async (request, reply) => {
       const parsed = testRequest.safeParse(request.body);
-      if (!parsed.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+      if (!parsed.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', formatIssues(parsed.error).join('; '));
       const input = parsed.data;
       const headers = Object.fromEntries(Object.entries(input.headers).map(([k, v]) => [k.toLowerCase(), v]));
       const rawBody = Buffer.from(input.rawBody ?? JSON.stringify(input.body));
