@@ -49,5 +49,3 @@ export function createReconciler(deps: { redis: RedisClient; history: History; q
     },
   };
 }
-
-export type Reconciler = ReturnType<typeof createReconciler>;
