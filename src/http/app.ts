@@ -8,6 +8,7 @@ import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history-routes.js';
 import { registerRulesRoutes } from './rules-routes.js';
 import type { ActiveRules } from '../routing/active-rules.js';
+import { leasedRedisStore } from './rate-limit-store.js';
 import { registerWebhookRoutes } from './webhooks.js';
 
 export interface AppDeps {
@@ -34,12 +35,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   // Limits are counted in Redis so every API process shares one budget per client and source.
+  const nameSpace = `${deps.rateLimit.nameSpace}:ratelimit:`;
   await app.register(rateLimit, {
     global: false,
     max: deps.rateLimit.max,
     timeWindow: deps.rateLimit.timeWindow,
-    nameSpace: `${deps.rateLimit.nameSpace}:ratelimit:`,
-    ...(deps.rateLimit.redis && { redis: deps.rateLimit.redis }),
+    nameSpace,
+    ...(deps.rateLimit.redis && { store: leasedRedisStore(deps.rateLimit.redis, nameSpace) }),
     skipOnError: true,
     keyGenerator: (request) => `${request.ip}:${(request.params as { source?: string }).source ?? ''}`,
   });
