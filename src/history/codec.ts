@@ -40,14 +40,30 @@ export function decodeDeployment(hash: Record<string, string>, transitions: read
 
 type HashFields = Record<string, string>;
 
+type FieldValues = Record<string, string | number | boolean | undefined>;
+
+const encodeField = (value: string | number | boolean): string => (typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+
 /** Drops undefined values so optional fields are absent rather than the string "undefined". */
-export function toHashFields(values: Record<string, string | number | boolean | undefined>): HashFields {
+export function toHashFields(values: FieldValues): HashFields {
   const fields: HashFields = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    fields[key] = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+  // for...in rather than Object.entries: this runs for every webhook, and the entries arrays were
+  // a measurable part of its cost.
+  for (const key in values) {
+    const value = values[key];
+    if (value !== undefined) fields[key] = encodeField(value);
   }
   return fields;
+}
+
+/** The same fields as a flat field, value, field, value list, as HSET takes them. */
+export function toHashPairs(values: FieldValues): string[] {
+  const pairs: string[] = [];
+  for (const key in values) {
+    const value = values[key];
+    if (value !== undefined) pairs.push(key, encodeField(value));
+  }
+  return pairs;
 }
 
 export function decodeDelivery(json: string | null): Delivery | undefined {

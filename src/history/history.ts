@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashFields } from './codec.js';
+import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashFields, toHashPairs } from './codec.js';
 import { historyKeys, type DeploymentIndexField } from './keys.js';
 import { luaScript, type RedisClient } from './lua.js';
 import { ALLOWED_FROM, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
@@ -28,6 +28,8 @@ export interface TransitionInput extends Omit<Transition, 'at'> {
   /** Counts a new deploy attempt. */
   readonly countAttempt?: boolean;
 }
+
+export type RecordedDelivery = { readonly created: true } | { readonly created: false; readonly existing: Delivery };
 
 export type TransitionResult = { readonly applied: true; readonly previous: DeploymentStatus } | { readonly applied: false; readonly current: DeploymentStatus | 'missing' };
 
@@ -89,22 +91,22 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
     /**
      * Stores a delivery with all its deployments, their indexes and first transitions in one
      * atomic step. When the delivery id is already stored nothing is written and the stored
-     * delivery is returned, which is how duplicates are recognised.
+     * delivery is returned, which is how duplicates are recognised. `via` runs it on another
+     * connection, so intake can send it ahead of the deploy jobs on the producer's.
      */
-    async recordDelivery(
-      delivery: Delivery,
-      deployments: readonly NewDeployment[],
-    ): Promise<{ created: true } | { created: false; existing: Delivery }> {
+    async recordDelivery(delivery: Delivery, deployments: readonly NewDeployment[], via: RedisClient = redis): Promise<RecordedDelivery> {
       const received = new Date(delivery.receivedAt);
       const member = keys.deliveryMember(delivery.source, delivery.id);
-      const args: Array<string | number> = [keys.prefix, JSON.stringify(delivery), member, received.getTime(), delivery.source, delivery.outcome, deployments.length, delivery.id];
+      const deliveryEvent = JSON.stringify({ type: 'delivery', id: delivery.id, source: delivery.source, outcome: delivery.outcome });
+      const args: Array<string | number> = [keys.prefix, JSON.stringify(delivery), member, received.getTime(), delivery.source, delivery.outcome, deployments.length, delivery.id, deliveryEvent];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
-        const fields = toHashFields({ ...d, deliveryId: delivery.id, source: delivery.source, status: 'queued', attempts: 0, createdAt: delivery.receivedAt, createdAtMs: received.getTime(), updatedAt: delivery.receivedAt, order });
+        const pairs = toHashPairs({ ...d, deliveryId: delivery.id, source: delivery.source, status: 'queued', attempts: 0, createdAt: delivery.receivedAt, createdAtMs: received.getTime(), updatedAt: delivery.receivedAt, order });
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
-        args.push(d.id, d.jobId, d.route, delivery.source, order, JSON.stringify(fields), JSON.stringify(transition));
+        const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
+        args.push(d.id, d.jobId, d.route, order, JSON.stringify(transition), event, JSON.stringify(pairs));
       }
-      const existing = await recordDeliveryScript(redis, [keys.delivery(member)], args);
+      const existing = await recordDeliveryScript(via, [keys.delivery(member)], args);
       return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
     },
 
