@@ -87,7 +87,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
 
   let app: FastifyInstance | undefined;
   if (config.RELAY_ROLE !== 'worker') {
-    const intake = createIntake({ history, producer, rules: activeRules, logger });
+    const intake = createIntake({ history, producer, redis: producerRedis, rules: activeRules, logger });
     app = await buildApp({
       logger, intake, history, rules: activeRules,
       isReady: async () => (await producerRedis.ping()) === 'PONG',

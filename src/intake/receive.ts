@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { History, NewDeployment } from '../history/history.js';
 import type { Delivery, Deployment } from '../history/model.js';
+import { batchWritesThisTurn } from '../queue/connection.js';
 import type { DeployProducer } from '../queue/producer.js';
 import type { ActiveRules } from '../routing/active-rules.js';
 import { evaluateWebhook, type IncomingWebhook } from './evaluate.js';
@@ -11,13 +13,22 @@ export function summarize(d: Pick<Deployment, 'id' | 'route' | 'jobId' | 'imageT
   return { id: d.id, route: d.route, jobId: d.jobId, ...(d.imageTag !== undefined && { imageTag: d.imageTag }), ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }) };
 }
 
-export function createIntake(deps: { history: History; producer: DeployProducer; rules: ActiveRules; logger: Logger; now?: () => Date }) {
+export function createIntake(deps: { history: History; producer: DeployProducer; redis: Redis; rules: ActiveRules; logger: Logger; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
 
+  /**
+   * The history and the jobs go out together on the producer's connection, in one write, without
+   * waiting for the history's answer: Redis runs a connection's commands in order, so a job never
+   * exists before its deployment does, and the answer is 2xx only once both are stored. A repeated
+   * delivery has its jobs added again too; BullMQ keeps a job id once, and a job whose deployment
+   * is finished ends at once. If the history fails and the job does not, the job finds no
+   * deployment and ends, the sender gets a 503 and delivers again, and the reconciler gives that
+   * deployment a new job.
+   */
   async function storeAndEnqueue(delivery: Delivery, deployments: readonly NewDeployment[]): Promise<IntakeOutcome> {
-    const stored = await deps.history.recordDelivery(delivery, deployments);
+    batchWritesThisTurn(deps.redis);
+    const [stored] = await Promise.all([deps.history.recordDelivery(delivery, deployments, deps.redis), deps.producer.enqueue(deployments.map((d) => d.id))]);
     if (!stored.created) return answerDuplicate(stored.existing, delivery);
-    await deps.producer.enqueue(deployments.map((d) => d.id));
     if (delivery.outcome === 'ignored') return { kind: 'ignored', deliveryId: delivery.id, reason: delivery.reason ?? 'ignored' };
     return { kind: 'accepted', deliveryId: delivery.id, deployments: deployments.map(summarize), ...(delivery.skipped && { skipped: delivery.skipped }) };
   }

@@ -119,6 +119,30 @@ describe('intake answers every webhook with the right status and stores only wha
     expect(await relay.redis.keys(`${relay.prefix}:ratelimit:*`)).not.toHaveLength(0);
   });
 
+  it('every stored delivery and status change is published on the events channel, in order', async () => {
+    relay = await startTestRelay(RULES);
+    const subscriber = relay.redis.duplicate();
+    const events: Array<Record<string, string>> = [];
+    subscriber.on('message', (_channel: string, message: string) => events.push(JSON.parse(message) as Record<string, string>));
+    try {
+      await subscriber.subscribe(`${relay.prefix}:events`);
+      const push = githubPush({ repository: 'acme/api', branch: 'main', commit: 'f'.repeat(40) });
+      const response = await relay.post('github', push.body, push.headers);
+      const id = response.json.deployments[0].id as string;
+      await expect.poll(() => events.at(-1)?.status, { timeout: 10_000 }).toBe('succeeded');
+      expect(events.slice(0, 2)).toEqual([
+        { type: 'deployment', id, status: 'queued' },
+        { type: 'delivery', id: push.headers['x-github-delivery'], source: 'github', outcome: 'accepted' },
+      ]);
+      const statuses = events.slice(2).map((e) => [e.previous, e.status]);
+      expect(statuses[0]).toEqual(['queued', 'deploying']);
+      expect(statuses.at(-1)?.[1]).toBe('succeeded');
+      expect(events.slice(2).every((e) => e.type === 'deployment' && e.id === id)).toBe(true);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
   it('health needs no token and readiness reports Redis', async () => {
     relay = await startTestRelay(RULES);
     expect(await relay.get('/healthz', null)).toEqual({ statusCode: 200, json: { status: 'ok' } });
