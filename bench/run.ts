@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildChildren, ROOT } from './build.js';
+import { machineSpeed } from './calibrate.js';
 import { machineBusy } from './proc.js';
 import { formatTable, row, writeResults, type BenchContext, type Row, type Scenario } from './report.js';
 import { burst } from './scenarios/burst.js';
@@ -49,6 +50,8 @@ async function main(): Promise<number> {
   const build = await buildChildren();
   const cpuProfDir = values['cpu-prof'] ? path.join(ROOT, 'bench/results/profiles') : undefined;
   const ctx: BenchContext = { build, cache: {}, log, ...(cpuProfDir && { cpuProfDir }) };
+  const speed = await machineSpeed();
+  log(`machine speed: Redis PING round trip ${speed.redisPingUs} µs, 1e7-step JS loop ${speed.loopMs} ms`);
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};
   let couldNotRun = 0;
@@ -79,11 +82,13 @@ async function main(): Promise<number> {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round(totalmem() / 1024 ** 3),
+    machineSpeed: speed,
     scenarios: scenarios.map((s) => s.name),
     runtimeS: Math.round((Date.now() - started) / 1000),
     ...(cpuProfDir && { cpuProfiles: cpuProfDir }),
   };
-  process.stdout.write(`\ndeploy-relay bench, ${meta.date}, commit ${meta.commit}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel}\n\n${formatTable(rows)}\n\n`);
+  const speedLine = `machine speed: Redis PING round trip ${speed.redisPingUs} µs (sequential, median), 1e7-step JS loop ${speed.loopMs} ms`;
+  process.stdout.write(`\ndeploy-relay bench, ${meta.date}, commit ${meta.commit}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel}\n${speedLine}\n\n${formatTable(rows)}\n\n`);
   const file = await writeResults(path.join(ROOT, 'bench/results'), { ...meta, rows, details });
   process.stdout.write(`figures written to ${path.relative(ROOT, file)}\n`);
   return couldNotRun > 0 ? 1 : 0;
