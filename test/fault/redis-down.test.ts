@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRules } from '../../src/config/rules.js';
@@ -41,22 +42,28 @@ function restartRedisServer(port: number): ChildProcess {
   return child;
 }
 
+/** An API-only relay on `redisUrl`, and a signed push to it through inject. */
+async function startApiRelay(redisUrl: string) {
+  const rules = parseRules(RULES, {});
+  const config = testConfig(`t${randomUUID().slice(0, 8)}`, 'http://127.0.0.1:9', { REDIS_URL: redisUrl, RELAY_ROLE: 'api' });
+  const started = await startRelay(config, rules, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  relay = started;
+  const app = started.app;
+  if (!app) throw new Error('an api relay has an app');
+  const source = rules.sources[0] as SourceConfig;
+  const post = async (commit: string) => {
+    const raw = Buffer.from(JSON.stringify({ repository: 'acme/api', branch: 'main', commit }));
+    const response = await app.inject({ method: 'POST', url: '/webhooks/ci', headers: { 'content-type': 'application/json', ...sign(source, raw).headers }, payload: raw });
+    return { statusCode: response.statusCode, json: response.json() };
+  };
+  return { relay: started, app, post, jobKey: (deploymentId: string) => `${config.RELAY_KEY_PREFIX}:deploy:${deploymentId}` };
+}
+
 describe('Redis goes down under a running API process', () => {
   it('answers 503 RELAY_UNAVAILABLE while Redis is down and accepts again once it is back, without a restart', async () => {
     const redis = await startRedisServer();
     redisProcesses.push(redis.process);
-    const rules = parseRules(RULES, {});
-    const config = testConfig(`t${randomUUID().slice(0, 8)}`, 'http://127.0.0.1:9', { REDIS_URL: redis.url, RELAY_ROLE: 'api' });
-    relay = await startRelay(config, rules, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-    const app = relay.app;
-    if (!app) throw new Error('an api relay has an app');
-
-    const source = rules.sources[0] as SourceConfig;
-    const post = async (commit: string) => {
-      const raw = Buffer.from(JSON.stringify({ repository: 'acme/api', branch: 'main', commit }));
-      const response = await app.inject({ method: 'POST', url: '/webhooks/ci', headers: { 'content-type': 'application/json', ...sign(source, raw).headers }, payload: raw });
-      return { statusCode: response.statusCode, json: response.json() };
-    };
+    const { relay: api, app, post, jobKey } = await startApiRelay(redis.url);
     const ready = async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode;
 
     const before = await post('a'.repeat(40));
@@ -78,6 +85,30 @@ describe('Redis goes down under a running API process', () => {
     const after = await post('c'.repeat(40));
     expect(after.statusCode, JSON.stringify(after.json)).toBe(202);
     expect(after.json.deployments).toEqual([expect.objectContaining({ jobId: JOB, gitCommitId: 'c'.repeat(40) })]);
-    expect(await relay.history.getDelivery(after.json.deliveryId)).toMatchObject({ outcome: 'accepted', deploymentIds: [after.json.deployments[0].id] });
+    expect(await api.history.getDelivery(after.json.deliveryId)).toMatchObject({ outcome: 'accepted', deploymentIds: [after.json.deployments[0].id] });
+    // The restarted Redis had no scripts cached; the history went out whole and ahead of the job.
+    const id = after.json.deployments[0].id as string;
+    expect(await api.history.getDeploymentState(id)).toMatchObject({ status: 'queued' });
+    const probe = new Redis(redis.url);
+    expect(await probe.exists(jobKey(id))).toBe(1);
+    probe.disconnect();
   }, 60_000);
+
+  it('after SCRIPT FLUSH a webhook is still stored with its job and answered 202', async () => {
+    const redis = await startRedisServer();
+    redisProcesses.push(redis.process);
+    const { relay: api, post, jobKey } = await startApiRelay(redis.url);
+    const probe = new Redis(redis.url);
+    try {
+      expect((await post('d'.repeat(40))).statusCode).toBe(202);
+      await probe.script('FLUSH');
+      const after = await post('e'.repeat(40));
+      expect(after.statusCode, JSON.stringify(after.json)).toBe(202);
+      const id = after.json.deployments[0].id as string;
+      expect(await api.history.getDeploymentState(id)).toMatchObject({ status: 'queued', gitCommitId: 'e'.repeat(40) });
+      expect(await probe.exists(jobKey(id))).toBe(1);
+    } finally {
+      probe.disconnect();
+    }
+  }, 30_000);
 });
