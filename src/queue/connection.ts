@@ -12,7 +12,9 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
   const common: RedisOptions = { connectionName: `deploy-relay:${role}`, lazyConnect: false };
   const byRole: Record<ConnectionRole, RedisOptions> = {
     producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 },
-    history: { maxRetriesPerRequest: 2, connectTimeout: 5_000 },
+    // Auto-pipelining sends the commands issued in one tick together. Only here: it builds a pipeline
+    // per batch, which on a connection carrying BullMQ's scripts copies all of them each time.
+    history: { maxRetriesPerRequest: 2, connectTimeout: 5_000, enableAutoPipelining: true },
     worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
   };
   const redis = new Redis(url, { ...common, ...byRole[role] });
