@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeErrorBody, parseRetryAfter } from './errors.js';
+import { createHttpTransport, HttpTimeoutError, type HttpAnswer } from './http.js';
 
 /** The parts of Qovery's `Status` body the relay reads; the rest is kept but not relied on. */
 export const qoveryStatusSchema = z
@@ -45,44 +46,32 @@ function isRetryableStatus(status: number): boolean {
 }
 
 export function createQoveryClient(deps: { baseUrl: string; token: string; timeoutMs: number; now?: () => number }) {
-  const baseUrl = deps.baseUrl.replace(/\/+$/, '');
+  const transport = createHttpTransport(deps.baseUrl);
   const authorization = authorizationHeader(deps.token);
   const now = deps.now ?? Date.now;
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
-    // Not AbortSignal.timeout: its timer outlives the call by the whole timeout, and at thousands of
-    // polls a second those timers pile up in the old generation. This one is cleared once the body is in.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${deps.timeoutMs} ms`, 'TimeoutError')), deps.timeoutMs).unref();
-    let response: Response;
+    const headers = { authorization, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) };
+    let response: HttpAnswer;
     try {
-      response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: { authorization, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: controller.signal,
-      });
+      response = await transport.send(method, path, headers, body === undefined ? undefined : JSON.stringify(body), deps.timeoutMs);
     } catch (error) {
-      clearTimeout(timer);
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      return timedOut
+      return error instanceof HttpTimeoutError
         ? { ok: false, kind: 'timeout', retryable: true, detail: `no answer from Qovery within ${deps.timeoutMs} ms` }
-        : { ok: false, kind: 'network', retryable: true, detail: `cannot reach Qovery${cause || `: ${String(error)}`}` };
+        : { ok: false, kind: 'network', retryable: true, detail: `cannot reach Qovery: ${error instanceof Error ? error.message : String(error)}` };
     }
-    const text = await response.text().catch(() => '');
-    clearTimeout(timer);
-    if (response.ok) {
+    const { status, text } = response;
+    if (status >= 200 && status < 300) {
       const parsed = text ? qoveryStatusSchema.safeParse(safeJson(text)) : undefined;
-      return { ok: true, httpStatus: response.status, ...(parsed?.success && { status: parsed.data }) };
+      return { ok: true, httpStatus: status, ...(parsed?.success && { status: parsed.data }) };
     }
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+    const retryAfterMs = parseRetryAfter(response.retryAfter ?? null, now());
     return {
       ok: false,
       kind: 'http',
-      retryable: isRetryableStatus(response.status),
-      httpStatus: response.status,
-      detail: describeErrorBody(response.status, response.headers.get('content-type'), text),
+      retryable: isRetryableStatus(status),
+      httpStatus: status,
+      detail: describeErrorBody(status, response.contentType ?? null, text),
       ...(retryAfterMs !== undefined && { retryAfterMs }),
     };
   }

@@ -214,6 +214,28 @@ describe('createQoveryClient against a real HTTP server', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('keeps one connection open across calls and keeps a path prefix of the base URL', async () => {
+    const { url, seen } = await serve((_req, res) => json(res, 200, { id: JOB_ID, state: 'DEPLOYED' }));
+    const sockets = new Set<unknown>();
+    server?.on('connection', (socket) => sockets.add(socket));
+    const client = createQoveryClient({ baseUrl: `${url}/api/v1/`, token: 'qov_abc123', timeoutMs: 2000 });
+
+    for (let i = 0; i < 3; i++) expect(await client.getJobStatus(JOB_ID)).toMatchObject({ ok: true, httpStatus: 200 });
+
+    expect(seen.map((s) => s.url)).toEqual(Array.from({ length: 3 }, () => `/api/v1/job/${JOB_ID}/status`));
+    expect(sockets.size).toBe(1);
+  });
+
+  it('keeps the status of an answer whose body breaks off, as an answer without a body', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(202, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"id":');
+      setTimeout(() => res.destroy(), 20);
+    });
+    const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
+    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({ ok: true, httpStatus: 202 });
+  });
+
   it('classifies a refused connection as a retryable network failure', async () => {
     const { url } = await serve(() => undefined);
     const closing = server;
