@@ -5,6 +5,9 @@ import type { TagMatch } from '../config/rules.js';
 
 export type Matcher = (value: string) => boolean;
 
+/** Characters that give a glob a meaning beyond the text itself. */
+const GLOB_SYNTAX = /[*?[\]{}()!+@\\]/;
+
 /**
  * `/regex/` (optionally with flags) or a glob such as `release/*` or `v*`. `ignoreCase` is a
  * matcher option, not a lower-cased pattern: lower-casing a regex would turn `\S` into `\s`.
@@ -16,6 +19,13 @@ export function compilePattern(pattern: string, options: { ignoreCase?: boolean 
     const flags = (regex[2] ?? '').replace(/[gy]/g, '') + (options.ignoreCase ? 'i' : '');
     const compiled = new RegExp(regex[1] ?? '', [...new Set(flags)].join(''));
     return (value) => compiled.test(value);
+  }
+  // Most routes name a repository or branch outright; comparing text is several times cheaper
+  // than picomatch's test, and every push is checked against every route of its source.
+  if (!GLOB_SYNTAX.test(pattern)) {
+    if (!options.ignoreCase) return (value) => value === pattern;
+    const lower = pattern.toLowerCase();
+    return (value) => value.toLowerCase() === lower;
   }
   return picomatch(pattern, { dot: true, nocase: options.ignoreCase === true });
 }

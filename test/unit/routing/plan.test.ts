@@ -41,6 +41,15 @@ describe('compileRoutes: patterns', () => {
     expect(matches(match, push({ branch: 'main' }))).toBe(false);
   });
 
+  it('matches a pattern without glob syntax as the exact text, ignoring case only for repositories', () => {
+    expect(matches({ branch: 'main' }, push({ branch: 'main' }))).toBe(true);
+    expect(matches({ branch: 'main' }, push({ branch: 'Main' }))).toBe(false);
+    expect(matches({ branch: 'main' }, push({ branch: 'main2' }))).toBe(false);
+    expect(matches({ branch: 'release/1.2' }, push({ branch: 'release/1.2' }))).toBe(true);
+    expect(matches({ repository: 'Acme/API' }, push({ repository: 'acme/api' }))).toBe(true);
+    expect(matches({ repository: 'acme/api' }, push({ repository: 'acme/api-v2' }))).toBe(false);
+  });
+
   it('matches a tag glob such as v*', () => {
     const match = { tag: 'v*' };
     expect(matches(match, push({ branch: undefined, tag: 'v1.2.3' }))).toBe(true);
