@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TERMINAL_STATUSES, type Deployment } from '../../src/history/model.js';
 import type { FakeQovery } from '../fakes/fake-qovery.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-process.js';
-import { commitRules } from '../support/rules.js';
+import type { TestRelay } from '../support/relay.js';
+import { startWorkerFleet, type WorkerFleet } from '../support/relay-process.js';
+import { routePerJobRules } from '../support/rules.js';
 
 /**
  * Two worker processes share one Redis and one Qovery. Bursts of pushes for the same jobs race
@@ -22,9 +19,6 @@ const PUSHES_PER_BURST = 4;
 const jobIdOf = (n: number) => `00000000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`;
 const commitOf = (job: number, seq: number) => createHash('sha1').update(`two-${job}-${seq}`).digest('hex');
 
-/** One route per job, so newest-wins only ever compares pushes for the same job. */
-const rulesYaml = () =>
-  commitRules({ source: 'ci', secret: '${CI_WEBHOOK_SECRET}', routes: Array.from({ length: JOBS }, (_, n) => ({ name: `svc-${n}`, repository: `acme/svc-${n}`, jobId: jobIdOf(n) })) });
 
 interface Sent {
   readonly id: string;
@@ -35,21 +29,16 @@ interface Sent {
   readonly pushedAtMs: number;
 }
 
-let relay: TestRelay | undefined;
-let workDir: string | undefined;
-const workers: RelayProcess[] = [];
-const logs = () => workers.map((w, i) => `--- worker ${i + 1} ---\n${w.output()}`).join('\n');
+let fleet: WorkerFleet | undefined;
+const logs = () => fleet?.logs() ?? '';
 const alive = () => {
-  const dead = workers.findIndex((w) => w.child.exitCode !== null);
+  const dead = fleet?.workers.findIndex((w) => w.child.exitCode !== null) ?? -1;
   if (dead !== -1) throw new Error(`worker ${dead + 1} exited:\n${logs()}`);
 };
 
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.kill('SIGKILL')));
-  await relay?.close();
-  relay = undefined;
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-  workDir = undefined;
+  await fleet?.close();
+  fleet = undefined;
 });
 
 /**
@@ -86,12 +75,9 @@ function untilDeployed(fake: FakeQovery, s: Sent, what: string): Promise<void> {
 
 describe('two worker processes on one Redis', () => {
   it('keep one deploy call per job in flight and leave every job on its newest push', async () => {
-    relay = await startTestRelay(rulesYaml(), { RELAY_ROLE: 'api' }, { CI_WEBHOOK_SECRET: SECRET });
-    const r = relay;
+    fleet = await startWorkerFleet(routePerJobRules(JOBS, jobIdOf), { CI_WEBHOOK_SECRET: SECRET });
+    const { relay: r } = fleet;
     r.fake.setDeployDelay(150);
-    workDir = await mkdtemp(join(tmpdir(), 'relay-two-'));
-    const rulesPath = join(workDir, 'rules.yaml');
-    await writeFile(rulesPath, rulesYaml());
     const sent: Sent[] = [];
     const push = pusher(r, sent);
     const newestOf = (pushes: readonly Sent[]) => pushes.reduce((a, b) => (b.pushedAtMs > a.pushedAtMs ? b : a));
@@ -99,8 +85,9 @@ describe('two worker processes on one Redis', () => {
     // A first burst waits in the queue for the workers, so its older pushes race the newest one
     // from the start and may be picked up only after the newest has already succeeded.
     const queued = await Promise.all(Array.from({ length: JOBS * PUSHES_PER_BURST }, (_, i) => push(i % JOBS)));
-    const env = workerEnv(r, rulesPath, { CI_WEBHOOK_SECRET: SECRET, QOVERY_REQUEST_TIMEOUT_MS: '5000', WORKER_LOCK_MS: '5000', WORKER_CONCURRENCY: '4' });
-    workers.push(spawnRelay(env), spawnRelay(env));
+    const workerSettings = { QOVERY_REQUEST_TIMEOUT_MS: '5000', WORKER_LOCK_MS: '5000', WORKER_CONCURRENCY: '4' };
+    fleet.spawnWorker(workerSettings);
+    fleet.spawnWorker(workerSettings);
     await Promise.all(Array.from({ length: JOBS }, (_, job) => untilDeployed(r.fake, newestOf(queued.filter((q) => q.job === job)), 'queued burst')));
     for (let burst = 1; burst <= BURSTS; burst += 1) {
       // Each burst lands while the job's previous push is being deployed (the fake holds the call),

@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TERMINAL_STATUSES, type Deployment } from '../../src/history/model.js';
 import type { FakeQovery } from '../fakes/fake-qovery.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-process.js';
-import { commitRules } from '../support/rules.js';
+import type { TestRelay } from '../support/relay.js';
+import { startWorkerFleet, type WorkerFleet } from '../support/relay-process.js';
+import { routePerJobRules } from '../support/rules.js';
 
 /**
  * A worker process is SIGKILLed in the middle of 200 deployments and a second one takes over:
@@ -21,26 +18,18 @@ const TOTAL = 200;
 const jobIdOf = (n: number) => `00000000-0000-4000-8000-${String(n + 1).padStart(12, '0')}`;
 const commitOf = (job: number) => createHash('sha1').update(`kill-${job}`).digest('hex');
 
-/** One route per job, so newest-wins only ever compares pushes for the same job. */
-const rulesYaml = () =>
-  commitRules({ source: 'ci', secret: '${CI_WEBHOOK_SECRET}', routes: Array.from({ length: TOTAL }, (_, n) => ({ name: `svc-${n}`, repository: `acme/svc-${n}`, jobId: jobIdOf(n) })) });
 
 interface Sent {
   readonly id: string;
   readonly key: string;
 }
 
-let relay: TestRelay | undefined;
-let workDir: string | undefined;
-const workers: RelayProcess[] = [];
-const logs = () => workers.map((w, i) => `--- worker ${i + 1} ---\n${w.output()}`).join('\n');
+let fleet: WorkerFleet | undefined;
+const logs = () => fleet?.logs() ?? '';
 
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.kill('SIGKILL')));
-  await relay?.close();
-  relay = undefined;
-  if (workDir) await rm(workDir, { recursive: true, force: true });
-  workDir = undefined;
+  await fleet?.close();
+  fleet = undefined;
 });
 
 /** A deploy call and a push meet on "<jobId> <commit>". */
@@ -75,19 +64,15 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
 
 describe('a worker killed mid-run', () => {
   it('loses none of 200 deployments and makes no second deploy call for any', async () => {
-    relay = await startTestRelay(rulesYaml(), { RELAY_ROLE: 'api' }, { CI_WEBHOOK_SECRET: SECRET });
-    const r = relay;
+    fleet = await startWorkerFleet(routePerJobRules(TOTAL, jobIdOf), { CI_WEBHOOK_SECRET: SECRET });
+    const { relay: r } = fleet;
     r.fake.setDeployDelay(40);
     r.fake.scriptStatus('*', [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING' }, { state: 'DEPLOYED' }]);
-    workDir = await mkdtemp(join(tmpdir(), 'relay-kill-'));
-    const rulesPath = join(workDir, 'rules.yaml');
-    await writeFile(rulesPath, rulesYaml());
     const sent = await sendPushes(r);
     const load = async () => (await r.relay.history.getDeployments(sent.map((s) => s.id))) as Deployment[];
 
-    const env = workerEnv(r, rulesPath, { CI_WEBHOOK_SECRET: SECRET, RECONCILE_INTERVAL_MS: '3000' });
-    const first = spawnRelay(env);
-    workers.push(first);
+    const workerSettings = { RECONCILE_INTERVAL_MS: '3000' };
+    const first = fleet.spawnWorker(workerSettings);
     await vi.waitFor(
       () => {
         if (first.child.exitCode !== null) throw new Error(`the first worker exited early:\n${logs()}`);
@@ -103,8 +88,7 @@ describe('a worker killed mid-run', () => {
     const stuck = new Set(atKill.filter((d) => d.status === 'deploying').map((d) => d.id));
     expect(atKill.filter((d) => d.status === 'queued').length, 'the kill must land before the run is over').toBeGreaterThan(0);
 
-    const second = spawnRelay(env);
-    workers.push(second);
+    const second = fleet.spawnWorker(workerSettings);
     let deployments: Deployment[] = [];
     let unstuckAt: number | undefined;
     await expect

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { QOVERY_TOKEN, type TestRelay } from './relay.js';
+import { QOVERY_TOKEN, startTestRelay, type TestRelay } from './relay.js';
 
 /** The real entry point (src/main.ts) in its own process, configured only through its environment. */
 export interface RelayProcess {
@@ -57,3 +59,33 @@ export function workerEnv(relay: TestRelay, rulesPath: string, overrides: Record
     ...overrides,
   };
 }
+
+/**
+ * An API relay in the test process and worker processes beside it, on its Redis prefix, its fake
+ * Qovery and a copy of its rules file: what the multi-process fault tests share. `close` kills
+ * the workers, closes the relay and removes the rules file.
+ */
+export async function startWorkerFleet(rulesYaml: string, env: Record<string, string>) {
+  const relay = await startTestRelay(rulesYaml, { RELAY_ROLE: 'api' }, env);
+  const workDir = await mkdtemp(join(tmpdir(), 'relay-workers-'));
+  const rulesPath = join(workDir, 'rules.yaml');
+  await writeFile(rulesPath, rulesYaml);
+  const workers: RelayProcess[] = [];
+  return {
+    relay,
+    workers: workers as readonly RelayProcess[],
+    spawnWorker(overrides: Record<string, string> = {}): RelayProcess {
+      const worker = spawnRelay(workerEnv(relay, rulesPath, { ...env, ...overrides }));
+      workers.push(worker);
+      return worker;
+    },
+    logs: () => workers.map((w, i) => `--- worker ${i + 1} ---\n${w.output()}`).join('\n'),
+    async close() {
+      await Promise.all(workers.splice(0).map((w) => w.kill('SIGKILL')));
+      await relay.close();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type WorkerFleet = Awaited<ReturnType<typeof startWorkerFleet>>;

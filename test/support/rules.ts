@@ -29,3 +29,16 @@ sources:
 routes:${routes}
 `;
 }
+
+/**
+ * One route per job on source `ci`, pushes to `acme/svc-<n>` deploying job n, so newest-wins only
+ * ever compares pushes for the same job. The secret comes from `${CI_WEBHOOK_SECRET}`, which lets
+ * the same file configure worker processes.
+ */
+export function routePerJobRules(jobs: number, jobIdOf: (n: number) => string): string {
+  return commitRules({
+    source: 'ci',
+    secret: '${CI_WEBHOOK_SECRET}',
+    routes: Array.from({ length: jobs }, (_, n) => ({ name: `svc-${n}`, repository: `acme/svc-${n}`, jobId: jobIdOf(n) })),
+  });
+}
