@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashFields, toHashPairs } from './codec.js';
+import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashPairs } from './codec.js';
 import { historyKeys, type DeploymentIndexField } from './keys.js';
 import { luaScript, type RedisClient } from './lua.js';
 import { ALLOWED_FROM, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
@@ -134,7 +134,7 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
       const result = (await transitionScript(
         redis,
         [keys.deployment(deploymentId), keys.transitions(deploymentId)],
-        [keys.prefix, input.status, allowed, JSON.stringify(transition), at, JSON.stringify(toHashFields(input.set ?? {})), LEAVES_PENDING.has(input.status) ? '1' : '0', input.countAttempt ? '1' : '0'],
+        [keys.prefix, input.status, allowed, JSON.stringify(transition), at, JSON.stringify(toHashPairs(input.set ?? {})), LEAVES_PENDING.has(input.status) ? '1' : '0', input.countAttempt ? '1' : '0'],
       )) as [number, string];
       if (result[0] !== 1) return { applied: false, current: result[1] as DeploymentStatus | 'missing' };
       deps.logger?.info({ deploymentId, status: input.status, previous: result[1], ...(input.detail !== undefined && { detail: input.detail }) }, 'deployment status');

@@ -37,7 +37,7 @@ return false
 `;
 
 // KEYS[1] deployment hash, KEYS[2] its transitions list. ARGV: prefix, new status,
-// allowed-from list as ",a,b,", transition JSON, updatedAt, extra fields JSON, leaves-pending flag.
+// allowed-from list as ",a,b,", transition JSON, updatedAt, extra field/value list as JSON, leaves-pending flag.
 // Returns { 1, previous } when applied, { 0, current or 'missing' } when refused.
 export const TRANSITION = `
 local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'jobId', 'id')
@@ -45,10 +45,7 @@ if not current[1] then return { 0, 'missing' } end
 if not string.find(ARGV[3], ',' .. current[1] .. ',', 1, true) then return { 0, current[1] } end
 local p, status = ARGV[1], ARGV[2]
 local fields = { 'status', status, 'updatedAt', ARGV[5] }
-for k, v in pairs(cjson.decode(ARGV[6])) do
-  fields[#fields + 1] = k
-  fields[#fields + 1] = v
-end
+for _, v in ipairs(cjson.decode(ARGV[6])) do fields[#fields + 1] = v end
 redis.call('HSET', KEYS[1], unpack(fields))
 if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
 redis.call('RPUSH', KEYS[2], ARGV[4])
