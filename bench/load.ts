@@ -22,7 +22,14 @@ export interface LoadResult {
  * next request as soon as the previous is answered. `next` is called for every request, so each
  * one can be a distinct delivery.
  */
-export async function hammer(options: { url: string; path: string; connections: number; durationS?: number; amount?: number; next: () => OutgoingRequest }): Promise<LoadResult> {
+export async function hammer(options: {
+  url: string;
+  path: string;
+  connections: number;
+  durationS?: number;
+  amount?: number;
+  next: () => OutgoingRequest;
+}): Promise<LoadResult> {
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -67,7 +74,15 @@ export interface PacedResult {
  * measure queueing behind the burst rather than the latency of a steady stream.
  * `onSend` is called just before a request is written, with wall-clock ms.
  */
-export async function paced(options: { url: string; path: string; perSecond: number; count: number; maxSockets?: number; make: (i: number) => OutgoingRequest; onSend?: (i: number, atMs: number) => void }): Promise<PacedResult> {
+export async function paced(options: {
+  url: string;
+  path: string;
+  perSecond: number;
+  count: number;
+  maxSockets?: number;
+  make: (i: number) => OutgoingRequest;
+  onSend?: (i: number, atMs: number) => void;
+}): Promise<PacedResult> {
   const target = new URL(options.path, options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
   const statuses = new Map<number, number>();

@@ -34,7 +34,11 @@ profile.samples.forEach((id, i) => {
   selfTime.set(id, (selfTime.get(id) ?? 0) + dt);
 });
 
-const shortUrl = (url: string): string => url.replace(/^.*node_modules\//, '').replace(/^.*deploy-relay-bench-[^/]+\//, '').replace(/^file:\/\//, '');
+const shortUrl = (url: string): string =>
+  url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*deploy-relay-bench-[^/]+\//, '')
+    .replace(/^file:\/\//, '');
 const label = (n: ProfileNode): string => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 function packageOf(n: ProfileNode): string {
   const url = shortUrl(n.callFrame.url);
@@ -45,7 +49,11 @@ function packageOf(n: ProfileNode): string {
 }
 
 function top(totals: Map<string, number>, count: number): string {
-  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, count).map(([key, t]) => `${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`).join('\n');
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([key, t]) => `${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`)
+    .join('\n');
 }
 
 const byPackage = new Map<string, number>();
@@ -55,7 +63,9 @@ for (const [id, t] of selfTime) {
   byPackage.set(packageOf(n), (byPackage.get(packageOf(n)) ?? 0) + t);
   byFunction.set(label(n), (byFunction.get(label(n)) ?? 0) + t);
 }
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled\n\nself time by package\n${top(byPackage, 20)}\n\nself time by function\n${top(byFunction, 30)}\n`);
+process.stdout.write(
+  `${file}: ${(total / 1e6).toFixed(1)} s sampled\n\nself time by package\n${top(byPackage, 20)}\n\nself time by function\n${top(byFunction, 30)}\n`,
+);
 
 if (target) {
   const chains = new Map<string, number>();
@@ -64,7 +74,10 @@ if (target) {
     for (let cur: number | undefined = id; cur !== undefined; cur = parents.get(cur)) stack.push(nodes.get(cur) as ProfileNode);
     const at = stack.findIndex((n) => n.callFrame.functionName === target);
     if (at < 0) continue;
-    const chain = stack.slice(at, at + 8).map(label).join(' < ');
+    const chain = stack
+      .slice(at, at + 8)
+      .map(label)
+      .join(' < ');
     chains.set(chain, (chains.get(chain) ?? 0) + t);
   }
   process.stdout.write(`\nchains through ${target} (inclusive)\n${top(chains, 10)}\n`);

@@ -20,8 +20,10 @@ export const repositoryFor = (index: number): string => `acme/svc-${index}`;
 
 /** Rules with one github source and one route per job: pushes to acme/svc-<i> main deploy job i. */
 export function rulesYaml(jobs: number): string {
-  const routes = Array.from({ length: jobs }, (_, i) =>
-    `  - name: svc-${i}\n    source: github\n    match: { repository: ${repositoryFor(i)}, branch: main }\n    target: { jobId: ${jobIdFor(i)} }\n    deploy: commit\n`,
+  const routes = Array.from(
+    { length: jobs },
+    (_, i) =>
+      `  - name: svc-${i}\n    source: github\n    match: { repository: ${repositoryFor(i)}, branch: main }\n    target: { jobId: ${jobIdFor(i)} }\n    deploy: commit\n`,
   );
   return `sources:\n  - name: github\n    type: github\n    secret: ${GITHUB_SECRET}\nroutes:\n${routes.join('')}`;
 }
@@ -36,7 +38,12 @@ export interface SignedPush {
  * so one signed body can be sent many times as distinct deliveries.
  */
 export function signedPush(options: { job: number; commit: string; timestamp?: Date }): SignedPush {
-  const push = githubPush({ repository: repositoryFor(options.job), branch: 'main', commit: options.commit, timestamp: (options.timestamp ?? new Date()).toISOString() });
+  const push = githubPush({
+    repository: repositoryFor(options.job),
+    branch: 'main',
+    commit: options.commit,
+    timestamp: (options.timestamp ?? new Date()).toISOString(),
+  });
   const body = Buffer.from(JSON.stringify(push.body));
   return { headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...sign(GITHUB_SOURCE, body).headers }, body };
 }

@@ -63,6 +63,11 @@ export async function startRelayProcess(options: RelayOptions): Promise<RelayPro
 /** The baseline: a bare Fastify route doing only `queue.add` on the same Redis. */
 export async function startBaselineProcess(build: Build, redisUrl: string, prefix: string): Promise<RelayProcess> {
   const port = await freePort();
-  const child = await startChild(process.execPath, [build.baselineJs], { PORT: String(port), REDIS_URL: redisUrl, PREFIX: prefix }, { line: 'bench-baseline ready' });
+  const child = await startChild(
+    process.execPath,
+    [build.baselineJs],
+    { PORT: String(port), REDIS_URL: redisUrl, PREFIX: prefix },
+    { line: 'bench-baseline ready' },
+  );
   return { ...child, url: `http://127.0.0.1:${port}` };
 }

@@ -32,7 +32,10 @@ function gitCommit(): string {
 
 function selected(only: string | undefined): Scenario[] {
   if (!only) return [...SCENARIOS];
-  const names = only.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = only
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.map((s) => s.name).join(', ')}`);
   return SCENARIOS.filter((s) => names.includes(s.name));
@@ -88,7 +91,9 @@ async function main(): Promise<number> {
     ...(cpuProfDir && { cpuProfiles: cpuProfDir }),
   };
   const speedLine = `machine speed: Redis PING round trip ${speed.redisPingUs} µs (sequential, median), 1e7-step JS loop ${speed.loopMs} ms`;
-  process.stdout.write(`\ndeploy-relay bench, ${meta.date}, commit ${meta.commit}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel}\n${speedLine}\n\n${formatTable(rows)}\n\n`);
+  process.stdout.write(
+    `\ndeploy-relay bench, ${meta.date}, commit ${meta.commit}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel}\n${speedLine}\n\n${formatTable(rows)}\n\n`,
+  );
   const file = await writeResults(path.join(ROOT, 'bench/results'), { ...meta, rows, details });
   process.stdout.write(`figures written to ${path.relative(ROOT, file)}\n`);
   return couldNotRun > 0 ? 1 : 0;

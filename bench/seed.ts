@@ -24,10 +24,23 @@ export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs:
           const deliveryId = `seed-${prefix}-${job}`;
           const receivedAt = new Date().toISOString();
           const commit = commitFor(5, job);
-          const deployment: NewDeployment = { id: `dep_seed_${job}`, route: `svc-${job}`, jobId: jobIdFor(job), gitCommitId: commit, allowDowngrade: false, pushedAt: receivedAt };
+          const deployment: NewDeployment = {
+            id: `dep_seed_${job}`,
+            route: `svc-${job}`,
+            jobId: jobIdFor(job),
+            gitCommitId: commit,
+            allowDowngrade: false,
+            pushedAt: receivedAt,
+          };
           const delivery: Delivery = {
-            id: deliveryId, source: 'github', sourceType: 'github', event: 'push', outcome: 'accepted', receivedAt,
-            read: [{ repository: repositoryFor(job), branch: 'main', commit, pushedAt: receivedAt }], deploymentIds: [deployment.id],
+            id: deliveryId,
+            source: 'github',
+            sourceType: 'github',
+            event: 'push',
+            outcome: 'accepted',
+            receivedAt,
+            read: [{ repository: repositoryFor(job), branch: 'main', commit, pushedAt: receivedAt }],
+            deploymentIds: [deployment.id],
           };
           await history.recordDelivery(delivery, [deployment]);
           await producer.enqueue([deployment.id]);

@@ -29,7 +29,13 @@ export async function startStack(
   options.scriptFake?.(fake);
   const relay = resources.defer(
     await startRelayProcess({
-      build: ctx.build, name: options.name, role: options.role, redisUrl: redis.url, prefix, rulesYaml: options.rulesYaml, qoveryUrl: fake.url,
+      build: ctx.build,
+      name: options.name,
+      role: options.role,
+      redisUrl: redis.url,
+      prefix,
+      rulesYaml: options.rulesYaml,
+      qoveryUrl: fake.url,
       env: { QOVERY_MAX_REQUESTS_PER_HOUR: '1000000000', RATE_LIMIT_MAX: '1000000000', ...options.env },
       ...(ctx.cpuProfDir && { cpuProfDir: ctx.cpuProfDir }),
     }),

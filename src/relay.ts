@@ -22,10 +22,25 @@ import { startDeployWorker } from './worker/worker.js';
 
 export type RelayConfig = Pick<
   Env,
-  | 'REDIS_URL' | 'RELAY_KEY_PREFIX' | 'RELAY_ROLE' | 'RELAY_API_TOKEN' | 'QOVERY_API_URL' | 'QOVERY_API_TOKEN' | 'QOVERY_REQUEST_TIMEOUT_MS'
-  | 'DEPLOY_MAX_ATTEMPTS' | 'DEPLOY_BACKOFF_BASE_MS' | 'DEPLOY_BACKOFF_MAX_MS' | 'WORKER_CONCURRENCY' | 'WEBHOOK_BODY_LIMIT_BYTES'
-  | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_MS' | 'QOVERY_POLL_INTERVAL_MS' | 'QOVERY_DEPLOY_TIMEOUT_MS' | 'QOVERY_MAX_REQUESTS_PER_HOUR'
-  | 'WORKER_LOCK_MS' | 'RECONCILE_INTERVAL_MS'
+  | 'REDIS_URL'
+  | 'RELAY_KEY_PREFIX'
+  | 'RELAY_ROLE'
+  | 'RELAY_API_TOKEN'
+  | 'QOVERY_API_URL'
+  | 'QOVERY_API_TOKEN'
+  | 'QOVERY_REQUEST_TIMEOUT_MS'
+  | 'DEPLOY_MAX_ATTEMPTS'
+  | 'DEPLOY_BACKOFF_BASE_MS'
+  | 'DEPLOY_BACKOFF_MAX_MS'
+  | 'WORKER_CONCURRENCY'
+  | 'WEBHOOK_BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_MAX'
+  | 'RATE_LIMIT_WINDOW_MS'
+  | 'QOVERY_POLL_INTERVAL_MS'
+  | 'QOVERY_DEPLOY_TIMEOUT_MS'
+  | 'QOVERY_MAX_REQUESTS_PER_HOUR'
+  | 'WORKER_LOCK_MS'
+  | 'RECONCILE_INTERVAL_MS'
 >;
 
 export interface Relay {
@@ -43,25 +58,54 @@ function withDeadline(promise: Promise<unknown>, ms: number): Promise<unknown> {
   return Promise.race([promise.catch(() => undefined), deadline]).finally(() => clearTimeout(timer));
 }
 
-function startWorkerSide(config: RelayConfig, deps: { history: History; logger: Logger; queue: Queue<DeployJobData>; producer: ReturnType<typeof createDeployProducer>; redis: Redis }) {
+function startWorkerSide(
+  config: RelayConfig,
+  deps: { history: History; logger: Logger; queue: Queue<DeployJobData>; producer: ReturnType<typeof createDeployProducer>; redis: Redis },
+) {
   const { history, logger } = deps;
   const qovery = createQoveryClient({ baseUrl: config.QOVERY_API_URL, token: config.QOVERY_API_TOKEN ?? '', timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS });
   const budget = createQoveryBudget({ redis: deps.redis, key: history.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
   const coordination = createJobCoordination({ redis: deps.redis, keys: history.keys });
   const backoff = { baseMs: config.DEPLOY_BACKOFF_BASE_MS, maxMs: config.DEPLOY_BACKOFF_MAX_MS };
   const deploy = createDeployPhase({
-    history, coordination, qovery, budget,
-    policy: { maxAttempts: config.DEPLOY_MAX_ATTEMPTS, backoff, lockTtlMs: config.QOVERY_REQUEST_TIMEOUT_MS + 10_000, pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS },
+    history,
+    coordination,
+    qovery,
+    budget,
+    policy: {
+      maxAttempts: config.DEPLOY_MAX_ATTEMPTS,
+      backoff,
+      lockTtlMs: config.QOVERY_REQUEST_TIMEOUT_MS + 10_000,
+      pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS,
+    },
   });
-  const follow = createFollowPhase({ history, coordination, qovery, budget, policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS } });
+  const follow = createFollowPhase({
+    history,
+    coordination,
+    qovery,
+    budget,
+    policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS },
+  });
   const workerConnection = createRedis(config.REDIS_URL, 'worker', logger);
   const worker = startDeployWorker({
-    connection: workerConnection, history, logger,
+    connection: workerConnection,
+    history,
+    logger,
     processor: createDeployProcessor({ history, deploy, follow, logger }),
     options: { prefix: config.RELAY_KEY_PREFIX, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_MS },
   });
-  const reconciler = createReconciler({ redis: deps.redis, history, queue: deps.queue, producer: deps.producer, logger, minAgeMs: Math.max(2 * config.WORKER_LOCK_MS, 2 * config.QOVERY_POLL_INTERVAL_MS) });
-  const timer = setInterval(() => void reconciler.runOnce().catch((err: unknown) => logger.warn({ err }, 'reconciler pass failed')), config.RECONCILE_INTERVAL_MS);
+  const reconciler = createReconciler({
+    redis: deps.redis,
+    history,
+    queue: deps.queue,
+    producer: deps.producer,
+    logger,
+    minAgeMs: Math.max(2 * config.WORKER_LOCK_MS, 2 * config.QOVERY_POLL_INTERVAL_MS),
+  });
+  const timer = setInterval(
+    () => void reconciler.runOnce().catch((err: unknown) => logger.warn({ err }, 'reconciler pass failed')),
+    config.RECONCILE_INTERVAL_MS,
+  );
   timer.unref();
   return {
     worker,
@@ -82,14 +126,18 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: config.RELAY_KEY_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   const producer = createDeployProducer({ queue });
-  if (!(await whenReady(producerRedis, 5_000))) logger.warn({ redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'Redis does not answer yet; webhooks get 503 until it does');
+  if (!(await whenReady(producerRedis, 5_000)))
+    logger.warn({ redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'Redis does not answer yet; webhooks get 503 until it does');
   const activeRules = createActiveRules(rules);
 
   let app: FastifyInstance | undefined;
   if (config.RELAY_ROLE !== 'worker') {
     const intake = createIntake({ history, producer, redis: producerRedis, rules: activeRules, logger });
     app = await buildApp({
-      logger, intake, history, rules: activeRules,
+      logger,
+      intake,
+      history,
+      rules: activeRules,
       isReady: async () => (await producerRedis.ping()) === 'PONG',
       apiToken: config.RELAY_API_TOKEN,
       bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,

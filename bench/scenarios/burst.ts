@@ -41,18 +41,33 @@ async function measure(ctx: BenchContext): Promise<Figures> {
     // polls), longer than the burst, as a real one (minutes) does: a push deployed early in the
     // burst is still running when the newest is deployed, and is superseded by it.
     const { redis, fake, prefix, relay } = await startStack(ctx, resources, {
-      name: 'burst', role: 'all', rulesYaml: rulesYaml(1), env: { QOVERY_POLL_INTERVAL_MS: '250' },
+      name: 'burst',
+      role: 'all',
+      rulesYaml: rulesYaml(1),
+      env: { QOVERY_POLL_INTERVAL_MS: '250' },
       scriptFake: (f) => f.scriptStatus('*', [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING', reads: 8 }, { state: 'DEPLOYED' }]),
     });
     const base = Date.now() - 60_000;
     const pushes: SignedPush[] = Array.from({ length: PUSHES }, (_, i) => signedPush({ job: 0, commit: commitFor(4, i), timestamp: new Date(base + i) }));
     ctx.log(`burst: ${PUSHES} pushes for one job within 1 s (relay role all, pid ${relay.pid})`);
     const started = Date.now();
-    const sent = await paced({ url: relay.url, path: '/webhooks/github', perSecond: PUSHES, count: PUSHES, maxSockets: SOCKETS, make: (i) => {
-      const push = pushes[i] as SignedPush;
-      return { headers: asDelivery(push), body: push.body };
-    } });
-    const ended = () => statusCounts(redis, prefix).then((c) => Object.entries(c).filter(([s]) => TERMINAL_STATUSES.has(s as never)).reduce((n, [, v]) => n + v, 0));
+    const sent = await paced({
+      url: relay.url,
+      path: '/webhooks/github',
+      perSecond: PUSHES,
+      count: PUSHES,
+      maxSockets: SOCKETS,
+      make: (i) => {
+        const push = pushes[i] as SignedPush;
+        return { headers: asDelivery(push), body: push.body };
+      },
+    });
+    const ended = () =>
+      statusCounts(redis, prefix).then((c) =>
+        Object.entries(c)
+          .filter(([s]) => TERMINAL_STATUSES.has(s as never))
+          .reduce((n, [, v]) => n + v, 0),
+      );
     const settled = await until(async () => (await ended()) >= PUSHES, 30_000, 200);
     const keys = historyKeys(prefix);
     const deployCalls = fake.deployCalls(jobIdFor(0));
@@ -86,7 +101,9 @@ export const burst: Scenario = {
     const others = f.stored - 1;
     const everyOtherSuperseded = (f.counts.superseded ?? 0) === others && (f.counts.succeeded ?? 0) === 1;
     const lost = PUSHES - Math.min(f.deliveries, f.stored, f.answered);
-    const statuses = Object.entries(f.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+    const statuses = Object.entries(f.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     const s = this.title;
     return {
       rows: [
@@ -94,8 +111,14 @@ export const burst: Scenario = {
         row(s, 'deploy calls to Qovery', String(f.calls.length), '<= 3', f.calls.length <= 3),
         row(s, 'last deploy call carries the newest commit', last === NEWEST ? 'yes' : `no (${last ?? 'none'})`, 'yes', last === NEWEST),
         row(s, 'newest push deployed, after the burst began', Number.isFinite(f.newestAfterS) ? `${f.newestAfterS.toFixed(2)} s` : 'never'),
-        row(s, 'every other deployment superseded', `${f.counts.superseded ?? 0} of ${others}`, `${others} of ${others}`, everyOtherSuperseded,
-          `statuses: ${statuses}${f.settled ? '' : ' (not all ended within 30 s)'}`),
+        row(
+          s,
+          'every other deployment superseded',
+          `${f.counts.superseded ?? 0} of ${others}`,
+          `${others} of ${others}`,
+          everyOtherSuperseded,
+          `statuses: ${statuses}${f.settled ? '' : ' (not all ended within 30 s)'}`,
+        ),
         row(s, 'lost (not stored or not answered)', String(lost), '0', lost === 0),
       ],
       details: { pushes: PUSHES, sockets: SOCKETS, ...f, deployCalls: f.calls.length, lastCommit: last, newest: NEWEST },

@@ -56,10 +56,14 @@ async function measure(ctx: BenchContext): Promise<Figures> {
     const { sentAt, result } = await send(relay.url, 3, SECONDS);
     const cpuUsPerWebhook = await cpu.stop(sentAt.size);
     const deploys: Call[] = [];
-    await until(() => {
-      deploys.push(...drainCalls(fake).filter((c) => c.kind === 'deploy' && c.commit !== undefined && sentAt.has(c.commit)));
-      return deploys.length >= sentAt.size;
-    }, 15_000, 200);
+    await until(
+      () => {
+        deploys.push(...drainCalls(fake).filter((c) => c.kind === 'deploy' && c.commit !== undefined && sentAt.has(c.commit)));
+        return deploys.length >= sentAt.size;
+      },
+      15_000,
+      200,
+    );
     return {
       sent: sentAt.size,
       accepted: result.statuses.get(202) ?? 0,
@@ -85,16 +89,40 @@ export const deployLatency: Scenario = {
     const s = this.title;
     return {
       rows: [
-        row(s, `webhooks sent (${RATE}/s for ${SECONDS} s) / deploy calls`, `${f.sent} / ${deployCalls}`, '—', null,
-          missing > 0 || f.accepted < f.sent ? `${f.accepted} answered 202, ${f.errors} errors, ${missing} pushes without a deploy call` : undefined),
+        row(
+          s,
+          `webhooks sent (${RATE}/s for ${SECONDS} s) / deploy calls`,
+          `${f.sent} / ${deployCalls}`,
+          '—',
+          null,
+          missing > 0 || f.accepted < f.sent ? `${f.accepted} answered 202, ${f.errors} errors, ${missing} pushes without a deploy call` : undefined,
+        ),
         row(s, 'arrival->deploy call p50', ms(p50), '<= 10 ms', p50 <= 10),
         row(s, 'arrival->deploy call p99', ms(p99), '<= 50 ms', p99 <= 50),
-        row(s, 'CPU per webhook while sending: relay / Redis', `${f.cpuUsPerWebhook.relay} / ${f.cpuUsPerWebhook.redis} µs`, '—', null, 'the relay (role all) also follows earlier deployments, polled every 10 s'),
+        row(
+          s,
+          'CPU per webhook while sending: relay / Redis',
+          `${f.cpuUsPerWebhook.relay} / ${f.cpuUsPerWebhook.redis} µs`,
+          '—',
+          null,
+          'the relay (role all) also follows earlier deployments, polled every 10 s',
+        ),
         row(s, 'relay (role all) peak RSS', mb(f.peakRss)),
       ],
       details: {
-        rate: RATE, seconds: SECONDS, jobs: JOBS, sent: f.sent, deployCalls, accepted: f.accepted, errors: f.errors,
-        p50Ms: p50, p90Ms: percentile(f.latenciesMs, 90), p99Ms: p99, maxMs: percentile(f.latenciesMs, 100), peakRss: f.peakRss, cpuUsPerWebhook: f.cpuUsPerWebhook,
+        rate: RATE,
+        seconds: SECONDS,
+        jobs: JOBS,
+        sent: f.sent,
+        deployCalls,
+        accepted: f.accepted,
+        errors: f.errors,
+        p50Ms: p50,
+        p90Ms: percentile(f.latenciesMs, 90),
+        p99Ms: p99,
+        maxMs: percentile(f.latenciesMs, 100),
+        peakRss: f.peakRss,
+        cpuUsPerWebhook: f.cpuUsPerWebhook,
       },
     };
   },

@@ -32,8 +32,15 @@ interface Figures {
 async function measure(ctx: BenchContext): Promise<Figures> {
   const resources = scope();
   try {
-    const { redis, fake, prefix, relay: worker } = await startStack(ctx, resources, {
-      name: 'following', role: 'worker', rulesYaml: rulesYaml(1),
+    const {
+      redis,
+      fake,
+      prefix,
+      relay: worker,
+    } = await startStack(ctx, resources, {
+      name: 'following',
+      role: 'worker',
+      rulesYaml: rulesYaml(1),
       env: { QOVERY_POLL_INTERVAL_MS: String(POLL_MS), WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) },
       scriptFake: (f) => f.scriptStatus('*', [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING', reads: 1_000_000 }]),
     });
@@ -45,7 +52,9 @@ async function measure(ctx: BenchContext): Promise<Figures> {
     while (tracker.deployCalls < DEPLOYMENTS && Date.now() - started < 120_000) await sleep(250);
     const inFlightS = (Date.now() - started) / 1000;
     const deployCalls = tracker.deployCalls;
-    ctx.log(`following: ${deployCalls} deploy calls after ${inFlightS.toFixed(1)} s (seeded in ${seededS.toFixed(1)} s); settling ${SETTLE_S} s, measuring ${MEASURE_S} s`);
+    ctx.log(
+      `following: ${deployCalls} deploy calls after ${inFlightS.toFixed(1)} s (seeded in ${seededS.toFixed(1)} s); settling ${SETTLE_S} s, measuring ${MEASURE_S} s`,
+    );
     await sleep(SETTLE_S * 1_000);
     const rss = sample(() => worker.rss(), 500);
     const redisMemory = sample(() => redis.usedMemory(), 1_000);
@@ -57,7 +66,16 @@ async function measure(ctx: BenchContext): Promise<Figures> {
     const cpuUsPerPoll = await cpu.stop(Math.max(1, tracker.polls));
     await sleep(500);
     const latenessMs = tracker.close();
-    return { seededS, inFlightS, deployCalls, pollsPerSecond: tracker.polls / MEASURE_S, cpuUsPerPoll, workerPeakRss: rss.stop().peak, redisPeakUsedMemory: redisMemory.stop().peak, latenessMs };
+    return {
+      seededS,
+      inFlightS,
+      deployCalls,
+      pollsPerSecond: tracker.polls / MEASURE_S,
+      cpuUsPerPoll,
+      workerPeakRss: rss.stop().peak,
+      redisPeakUsedMemory: redisMemory.stop().peak,
+      latenessMs,
+    };
   } finally {
     await resources.close();
   }
@@ -77,7 +95,14 @@ export const following: Scenario = {
     const cpu = f.cpuUsPerPoll;
     return {
       rows: [
-        row(s, 'deployments in flight (deploy calls made)', `${f.deployCalls} of ${DEPLOYMENTS}`, String(DEPLOYMENTS), f.deployCalls >= DEPLOYMENTS, `all deploy calls made ${f.inFlightS.toFixed(1)} s after seeding started`),
+        row(
+          s,
+          'deployments in flight (deploy calls made)',
+          `${f.deployCalls} of ${DEPLOYMENTS}`,
+          String(DEPLOYMENTS),
+          f.deployCalls >= DEPLOYMENTS,
+          `all deploy calls made ${f.inFlightS.toFixed(1)} s after seeding started`,
+        ),
         row(s, 'status polls per second (wanted 1 per deployment)', `${Math.round(f.pollsPerSecond)}/s`, `${DEPLOYMENTS / (POLL_MS / 1000)}/s`, null),
         row(s, 'CPU per poll: worker / Redis / bench (fake Qovery)', `${cpu.worker} / ${cpu.redis} / ${cpu.bench} µs`),
         row(s, 'worker peak RSS', mb(f.workerPeakRss), '<= 250 MB', f.workerPeakRss <= 250 * 1024 * 1024),

@@ -49,15 +49,24 @@ async function storage(ctx: BenchContext): Promise<Storage> {
   const resources = scope();
   try {
     const { redis, prefix, relay } = await startStack(ctx, resources, {
-      name: 'footprint', role: 'all', rulesYaml: rulesYaml(DEPLOYMENTS), env: { QOVERY_POLL_INTERVAL_MS: '200' },
+      name: 'footprint',
+      role: 'all',
+      rulesYaml: rulesYaml(DEPLOYMENTS),
+      env: { QOVERY_POLL_INTERVAL_MS: '200' },
     });
     const before = await redis.usedMemory();
     let i = 0;
-    await hammer({ url: relay.url, path: '/webhooks/github', connections: 10, amount: DEPLOYMENTS, next: () => {
-      const job = Math.min(i++, DEPLOYMENTS - 1);
-      const push = signedPush({ job, commit: commitFor(6, job) });
-      return { headers: asDelivery(push), body: push.body };
-    } });
+    await hammer({
+      url: relay.url,
+      path: '/webhooks/github',
+      connections: 10,
+      amount: DEPLOYMENTS,
+      next: () => {
+        const job = Math.min(i++, DEPLOYMENTS - 1);
+        const push = signedPush({ job, commit: commitFor(6, job) });
+        return { headers: asDelivery(push), body: push.body };
+      },
+    });
     const keys = historyKeys(prefix);
     await until(async () => (await redis.client.zcard(keys.deploymentIndex('status', 'succeeded'))) >= DEPLOYMENTS, 30_000, 200);
     const used = (await redis.usedMemory()) - before;
@@ -97,7 +106,14 @@ export const footprint: Scenario = {
         row(s, 'idle relay RSS (API role)', mb(ingest.idleRss)),
         row(s, 'relay RSS under scenario 1 (API role, peak)', mb(ingest.peakRss)),
         row(s, `Redis per deployment: history (${perDeployment.transitions.toFixed(1)} transitions, delivery, indexes)`, bytes(perDeployment.history)),
-        row(s, 'Redis per deployment: its finished BullMQ job', bytes(perDeployment.queue), '—', null, 'kept until removeOnComplete (24 h, newest 10,000) drops it'),
+        row(
+          s,
+          'Redis per deployment: its finished BullMQ job',
+          bytes(perDeployment.queue),
+          '—',
+          null,
+          'kept until removeOnComplete (24 h, newest 10,000) drops it',
+        ),
         row(s, 'Redis used_memory growth per deployment', bytes(perDeployment.used)),
       ],
       details: { idleRssAll: idle, idleRssApi: ingest.idleRss, ingestPeakRss: ingest.peakRss, deployments: DEPLOYMENTS, perDeployment },

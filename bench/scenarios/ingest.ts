@@ -44,17 +44,35 @@ export async function measureRelayIngest(ctx: BenchContext, redis?: PrivateRedis
   try {
     const own = redis ?? resources.defer(await startPrivateRedis(), (r) => r.stop());
     const prefix = resources.defer(`bench-ingest-${randomUUID().slice(0, 8)}`, (p) => deleteKeys(own.client, p));
-    const relay = resources.defer(await startRelayProcess({
-      build: ctx.build, name: 'ingest-api', role: 'api', redisUrl: own.url, prefix, rulesYaml: rulesYaml(1),
-      env: { RATE_LIMIT_MAX: '1000000000' }, ...(ctx.cpuProfDir && { cpuProfDir: ctx.cpuProfDir }),
-    }), (r) => r.stop());
+    const relay = resources.defer(
+      await startRelayProcess({
+        build: ctx.build,
+        name: 'ingest-api',
+        role: 'api',
+        redisUrl: own.url,
+        prefix,
+        rulesYaml: rulesYaml(1),
+        env: { RATE_LIMIT_MAX: '1000000000' },
+        ...(ctx.cpuProfDir && { cpuProfDir: ctx.cpuProfDir }),
+      }),
+      (r) => r.stop(),
+    );
     await sleep(1_000);
     const idleRss = await relay.rss();
     ctx.log(`ingest: relay (API role, pid ${relay.pid}) idle at ${mb(idleRss)}; ${WARMUP_S} s warm-up, then ${measureS} s at ${CONNECTIONS} connections`);
     const rss = sample(() => relay.rss(), 250);
     const result = await warmThenMeasure(relay.url, measureS, { server: relay.pid, redis: own.pid });
     const peakRss = rss.stop().peak;
-    ctx.cache.relayIngest = { rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, idleRss, peakRss, non2xx: result.non2xx, errors: result.errors, cpuUsPerRequest: result.cpuUsPerRequest };
+    ctx.cache.relayIngest = {
+      rps: result.rps,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      idleRss,
+      peakRss,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      cpuUsPerRequest: result.cpuUsPerRequest,
+    };
     return ctx.cache.relayIngest;
   } finally {
     await resources.close();
@@ -89,7 +107,14 @@ export const ingest: Scenario = {
       const failures = relay.non2xx + relay.errors;
       return {
         rows: [
-          row(s, 'relay (API role): throughput', perSecond(relay.rps), '—', null, failures > 0 ? `${relay.non2xx} non-2xx answers and ${relay.errors} errors` : undefined),
+          row(
+            s,
+            'relay (API role): throughput',
+            perSecond(relay.rps),
+            '—',
+            null,
+            failures > 0 ? `${relay.non2xx} non-2xx answers and ${relay.errors} errors` : undefined,
+          ),
           row(s, 'relay: latency p50 / p99', `${ms(relay.p50Ms)} / ${ms(relay.p99Ms)}`),
           row(s, 'relay: CPU per webhook', cpuLine(relay.cpuUsPerRequest)),
           row(s, 'baseline (Fastify + queue.add): throughput', perSecond(baseline.rps)),

@@ -80,9 +80,20 @@ export const peer: Scenario = {
     const failures = result.non2xx + result.errors;
     return {
       rows: [
-        row(this.title, 'webhook (adnanh): throughput', perSecond(result.rps), '—', null, failures > 0 ? `${result.non2xx} non-2xx answers and ${result.errors} errors` : undefined),
+        row(
+          this.title,
+          'webhook (adnanh): throughput',
+          perSecond(result.rps),
+          '—',
+          null,
+          failures > 0 ? `${result.non2xx} non-2xx answers and ${result.errors} errors` : undefined,
+        ),
         row(this.title, 'webhook: latency p50 / p99, peak RSS', `${ms(result.p50Ms)} / ${ms(result.p99Ms)}, ${mb(result.peakRss)}`),
-        row(this.title, 'CPU per webhook: webhook (with its /bin/true) / relay + Redis', `${result.cpuUsPerRequest.server} µs / ${relay.cpuUsPerRequest.server} + ${relay.cpuUsPerRequest.redis} µs`),
+        row(
+          this.title,
+          'CPU per webhook: webhook (with its /bin/true) / relay + Redis',
+          `${result.cpuUsPerRequest.server} µs / ${relay.cpuUsPerRequest.server} + ${relay.cpuUsPerRequest.redis} µs`,
+        ),
         row(this.title, 'throughput ratio relay/webhook', ratio(r), `>= ${TARGET.toFixed(2)}x`, r >= TARGET),
       ],
       details: { binary, webhook: result, relay },

@@ -4,10 +4,7 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * Replaces `${NAME}` in every string of an already-parsed document. Working on parsed values,
  * not on the text, means a secret containing YAML syntax cannot change the document's shape.
  */
-export function interpolateEnv(
-  value: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-): { value: unknown; missing: string[] } {
+export function interpolateEnv(value: unknown, env: Readonly<Record<string, string | undefined>>): { value: unknown; missing: string[] } {
   const missing = new Set<string>();
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') {

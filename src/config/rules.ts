@@ -30,7 +30,10 @@ const sourceSchema = z
     secret: z.string().min(1).optional(),
     token: z.string().min(8, 'must be at least 8 characters').optional(),
     signingSecret: z.string().min(1).optional(),
-    header: z.object({ name: z.string().min(1).default('Authorization'), value: z.string().min(1) }).strict().optional(),
+    header: z
+      .object({ name: z.string().min(1).default('Authorization'), value: z.string().min(1) })
+      .strict()
+      .optional(),
     registryHost: z.string().min(1).optional(),
   })
   .strict()
@@ -76,7 +79,14 @@ const matchSchema = z
 
 const deploySchema = z.union([
   z.enum(['commit', 'tag']),
-  z.object({ tag: z.string().min(1).superRefine((t, ctx) => templateProblems(t).forEach((message) => ctx.addIssue({ code: 'custom', message }))) }).strict(),
+  z
+    .object({
+      tag: z
+        .string()
+        .min(1)
+        .superRefine((t, ctx) => templateProblems(t).forEach((message) => ctx.addIssue({ code: 'custom', message }))),
+    })
+    .strict(),
 ]);
 
 const routeSchema = z
@@ -84,9 +94,7 @@ const routeSchema = z
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "-" or "_"'),
     source: z.union([z.string(), z.array(z.string()).min(1)]),
     match: matchSchema.default({}),
-    target: z
-      .object({ jobId: z.string().uuid(), forceEvent: z.enum(['START', 'STOP', 'DELETE', 'CRON']).optional() })
-      .strict(),
+    target: z.object({ jobId: z.string().uuid(), forceEvent: z.enum(['START', 'STOP', 'DELETE', 'CRON']).optional() }).strict(),
     deploy: deploySchema,
     allowDowngrade: z.boolean().default(false),
   })
@@ -134,7 +142,10 @@ export function parseRules(text: string, env: Readonly<Record<string, string | u
   }
   const { value, missing } = interpolateEnv(raw, env);
   if (missing.length > 0) {
-    throw new ConfigError(`Invalid ${origin}`, missing.map((name) => `\${${name}} is referenced but the environment variable is not set`));
+    throw new ConfigError(
+      `Invalid ${origin}`,
+      missing.map((name) => `\${${name}} is referenced but the environment variable is not set`),
+    );
   }
   const parsed = rulesSchema.safeParse(value);
   if (!parsed.success) throw new ConfigError(`Invalid ${origin}`, formatIssues(parsed.error));

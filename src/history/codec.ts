@@ -25,8 +25,14 @@ const deploymentHash = z.object({
   reason: optional,
   intentAt: optional,
   acceptedAt: optional,
-  leftTerminal: z.enum(['0', '1']).optional().transform((v) => v === '1'),
-  uncertain: z.enum(['0', '1']).optional().transform((v) => v === '1'),
+  leftTerminal: z
+    .enum(['0', '1'])
+    .optional()
+    .transform((v) => v === '1'),
+  uncertain: z
+    .enum(['0', '1'])
+    .optional()
+    .transform((v) => v === '1'),
 });
 
 export function decodeDeploymentState(hash: Record<string, string>): DeploymentState | undefined {

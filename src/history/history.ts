@@ -24,14 +24,17 @@ export interface NewDeployment {
 /** A transition as recorded, less its time (the history stamps it), plus what changes with it. */
 export interface TransitionInput extends Omit<Transition, 'at'> {
   /** Deployment fields that change with this transition. */
-  readonly set?: Partial<Record<'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain', string>>;
+  readonly set?: Partial<
+    Record<'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain', string>
+  >;
   /** Counts a new deploy attempt. */
   readonly countAttempt?: boolean;
 }
 
 export type RecordedDelivery = { readonly created: true } | { readonly created: false; readonly existing: Delivery };
 
-export type TransitionResult = { readonly applied: true; readonly previous: DeploymentStatus } | { readonly applied: false; readonly current: DeploymentStatus | 'missing' };
+export type TransitionResult =
+  { readonly applied: true; readonly previous: DeploymentStatus } | { readonly applied: false; readonly current: DeploymentStatus | 'missing' };
 
 export interface DeploymentFilter {
   readonly jobId?: string;
@@ -98,10 +101,30 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
       const received = new Date(delivery.receivedAt);
       const member = keys.deliveryMember(delivery.source, delivery.id);
       const deliveryEvent = JSON.stringify({ type: 'delivery', id: delivery.id, source: delivery.source, outcome: delivery.outcome });
-      const args: Array<string | number> = [keys.prefix, JSON.stringify(delivery), member, received.getTime(), delivery.source, delivery.outcome, deployments.length, delivery.id, deliveryEvent];
+      const args: Array<string | number> = [
+        keys.prefix,
+        JSON.stringify(delivery),
+        member,
+        received.getTime(),
+        delivery.source,
+        delivery.outcome,
+        deployments.length,
+        delivery.id,
+        deliveryEvent,
+      ];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
-        const pairs = toHashPairs({ ...d, deliveryId: delivery.id, source: delivery.source, status: 'queued', attempts: 0, createdAt: delivery.receivedAt, createdAtMs: received.getTime(), updatedAt: delivery.receivedAt, order });
+        const pairs = toHashPairs({
+          ...d,
+          deliveryId: delivery.id,
+          source: delivery.source,
+          status: 'queued',
+          attempts: 0,
+          createdAt: delivery.receivedAt,
+          createdAtMs: received.getTime(),
+          updatedAt: delivery.receivedAt,
+          order,
+        });
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
         const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
         args.push(d.id, d.jobId, d.route, order, JSON.stringify(transition), event, JSON.stringify(pairs));
@@ -134,10 +157,22 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
       const result = (await transitionScript(
         redis,
         [keys.deployment(deploymentId), keys.transitions(deploymentId)],
-        [keys.prefix, input.status, allowed, JSON.stringify(transition), at, JSON.stringify(toHashPairs(input.set ?? {})), LEAVES_PENDING.has(input.status) ? '1' : '0', input.countAttempt ? '1' : '0'],
+        [
+          keys.prefix,
+          input.status,
+          allowed,
+          JSON.stringify(transition),
+          at,
+          JSON.stringify(toHashPairs(input.set ?? {})),
+          LEAVES_PENDING.has(input.status) ? '1' : '0',
+          input.countAttempt ? '1' : '0',
+        ],
       )) as [number, string];
       if (result[0] !== 1) return { applied: false, current: result[1] as DeploymentStatus | 'missing' };
-      deps.logger?.info({ deploymentId, status: input.status, previous: result[1], ...(input.detail !== undefined && { detail: input.detail }) }, 'deployment status');
+      deps.logger?.info(
+        { deploymentId, status: input.status, previous: result[1], ...(input.detail !== undefined && { detail: input.detail }) },
+        'deployment status',
+      );
       return { applied: true, previous: result[1] as DeploymentStatus };
     },
 
@@ -169,18 +204,32 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
       ];
       const first = indexed.find(([, value]) => value !== undefined);
       const indexKey = first ? keys.deploymentIndex(first[0], first[1]!) : keys.deployments;
-      return pageIndex(redis, indexKey, filter, loadDeployments, (d) =>
-        (filter.jobId === undefined || d.jobId === filter.jobId) &&
-        (filter.status === undefined || d.status === filter.status) &&
-        (filter.route === undefined || d.route === filter.route) &&
-        (filter.source === undefined || d.source === filter.source),
+      return pageIndex(
+        redis,
+        indexKey,
+        filter,
+        loadDeployments,
+        (d) =>
+          (filter.jobId === undefined || d.jobId === filter.jobId) &&
+          (filter.status === undefined || d.status === filter.status) &&
+          (filter.route === undefined || d.route === filter.route) &&
+          (filter.source === undefined || d.source === filter.source),
       );
     },
 
     listDeliveries(filter: DeliveryFilter): Promise<Page<Delivery>> {
-      const indexKey = filter.source !== undefined ? keys.deliveryIndex('source', filter.source) : filter.outcome !== undefined ? keys.deliveryIndex('outcome', filter.outcome) : keys.deliveries;
-      return pageIndex(redis, indexKey, filter, loadDeliveries, (d) =>
-        (filter.source === undefined || d.source === filter.source) && (filter.outcome === undefined || d.outcome === filter.outcome),
+      const indexKey =
+        filter.source !== undefined
+          ? keys.deliveryIndex('source', filter.source)
+          : filter.outcome !== undefined
+            ? keys.deliveryIndex('outcome', filter.outcome)
+            : keys.deliveries;
+      return pageIndex(
+        redis,
+        indexKey,
+        filter,
+        loadDeliveries,
+        (d) => (filter.source === undefined || d.source === filter.source) && (filter.outcome === undefined || d.outcome === filter.outcome),
       );
     },
   };

@@ -25,7 +25,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(request, reply, 413, 'RELAY_BODY_TOO_LARGE', `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`);
+      return sendError(
+        request,
+        reply,
+        413,
+        'RELAY_BODY_TOO_LARGE',
+        `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`,
+      );
     }
     if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
     if (error.statusCode === 429) return sendError(request, reply, 429, 'RELAY_RATE_LIMITED', error.message);

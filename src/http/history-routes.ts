@@ -7,7 +7,15 @@ import { requireApiToken } from './auth.js';
 import { sendError } from './errors.js';
 
 const page = { limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().min(1).optional() };
-const deploymentQuery = z.object({ ...page, jobId: z.string().optional(), status: z.enum(DEPLOYMENT_STATUSES).optional(), route: z.string().optional(), source: z.string().optional() }).strict();
+const deploymentQuery = z
+  .object({
+    ...page,
+    jobId: z.string().optional(),
+    status: z.enum(DEPLOYMENT_STATUSES).optional(),
+    route: z.string().optional(),
+    source: z.string().optional(),
+  })
+  .strict();
 const deliveryQuery = z.object({ ...page, source: z.string().optional(), outcome: z.enum(['accepted', 'ignored', 'duplicate']).optional() }).strict();
 const idParams = z.object({ id: z.string().min(1).max(200) });
 /** Delivery ids are unique per source; `?source=` picks one when two sources share an id. */

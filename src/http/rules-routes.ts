@@ -36,11 +36,22 @@ export function registerRulesRoutes(app: FastifyInstance, deps: { rules: ActiveR
       const input = parsed.data;
       const headers = Object.fromEntries(Object.entries(input.headers).map(([k, v]) => [k.toLowerCase(), v]));
       const rawBody = Buffer.from(input.rawBody ?? JSON.stringify(input.body));
-      const evaluation = evaluateWebhook(deps.rules.current(), { source: input.source, headers, rawBody, ...(input.pathToken !== undefined && { pathToken: input.pathToken }) }, new Date(), { requireAuth: false });
+      const evaluation = evaluateWebhook(
+        deps.rules.current(),
+        { source: input.source, headers, rawBody, ...(input.pathToken !== undefined && { pathToken: input.pathToken }) },
+        new Date(),
+        { requireAuth: false },
+      );
 
       if (evaluation.kind === 'rejected') {
         const outcome = evaluation.outcome;
-        return { source: input.source, outcome: outcome.kind, wouldAnswer: ANSWER_BY_OUTCOME[outcome.kind], reason: 'reason' in outcome ? outcome.reason : `no source named "${input.source}" is configured`, deployments: [] };
+        return {
+          source: input.source,
+          outcome: outcome.kind,
+          wouldAnswer: ANSWER_BY_OUTCOME[outcome.kind],
+          reason: 'reason' in outcome ? outcome.reason : `no source named "${input.source}" is configured`,
+          deployments: [],
+        };
       }
       const { auth, delivery, deployments } = evaluation;
       const alreadySeen = (await deps.history.getDelivery(delivery.id, delivery.source)) !== undefined;

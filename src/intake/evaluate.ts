@@ -55,7 +55,12 @@ function deliveryFrom(source: { name: string; type: string }, parsed: Exclude<Pa
   }
 }
 
-function plan(compiled: CompiledRules, source: string, parsed: Extract<ParseResult, { kind: 'events' }>, delivery: Delivery): { delivery: Delivery; deployments: NewDeployment[] } {
+function plan(
+  compiled: CompiledRules,
+  source: string,
+  parsed: Extract<ParseResult, { kind: 'events' }>,
+  delivery: Delivery,
+): { delivery: Delivery; deployments: NewDeployment[] } {
   const result = compiled.plan(source, parsed.events);
   if (!result.matched) return { delivery: { ...delivery, outcome: 'ignored', reason: result.reason }, deployments: [] };
   const deployments = result.requests.map((r) => {
@@ -76,7 +81,12 @@ export function evaluateWebhook(compiled: CompiledRules, webhook: IncomingWebhoo
     return { kind: 'rejected', outcome: { kind: 'unknown_source', source: webhook.source } };
   }
   const { config, provider } = configured;
-  const request: WebhookRequest = { headers: webhook.headers, rawBody: webhook.rawBody, now, ...(webhook.pathToken !== undefined && { pathToken: webhook.pathToken }) };
+  const request: WebhookRequest = {
+    headers: webhook.headers,
+    rawBody: webhook.rawBody,
+    now,
+    ...(webhook.pathToken !== undefined && { pathToken: webhook.pathToken }),
+  };
   const auth = provider.authenticate(config, request);
   if (!auth.ok && options.requireAuth) return { kind: 'rejected', outcome: { kind: 'unauthorized', reason: auth.reason } };
   const body = parseJson(webhook.rawBody);

@@ -10,7 +10,13 @@ import { evaluateWebhook, type IncomingWebhook } from './evaluate.js';
 import type { DeploymentSummary, IntakeOutcome } from './outcome.js';
 
 export function summarize(d: Pick<Deployment, 'id' | 'route' | 'jobId' | 'imageTag' | 'gitCommitId'>): DeploymentSummary {
-  return { id: d.id, route: d.route, jobId: d.jobId, ...(d.imageTag !== undefined && { imageTag: d.imageTag }), ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }) };
+  return {
+    id: d.id,
+    route: d.route,
+    jobId: d.jobId,
+    ...(d.imageTag !== undefined && { imageTag: d.imageTag }),
+    ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }),
+  };
 }
 
 export function createIntake(deps: { history: History; producer: DeployProducer; redis: Redis; rules: ActiveRules; logger: Logger; now?: () => Date }) {

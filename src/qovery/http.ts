@@ -46,7 +46,12 @@ export function createHttpTransport(baseUrl: string) {
             const chunks: Buffer[] = [];
             const answer = (text: string) => {
               clearTimeout(timer);
-              resolve({ status: res.statusCode ?? 0, contentType: firstValue(res.headers['content-type']), retryAfter: firstValue(res.headers['retry-after']), text });
+              resolve({
+                status: res.statusCode ?? 0,
+                contentType: firstValue(res.headers['content-type']),
+                retryAfter: firstValue(res.headers['retry-after']),
+                text,
+              });
             };
             res.on('data', (chunk: Buffer) => chunks.push(chunk));
             res.on('end', () => answer(Buffer.concat(chunks).toString('utf8')));

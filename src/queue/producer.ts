@@ -11,7 +11,9 @@ export function createDeployProducer(deps: { queue: Queue<DeployJobData> }) {
       // One add per job rather than addBulk: addBulk builds an ioredis pipeline, which copies every
       // script BullMQ defined onto it (7% of an API process's CPU under load), and the adds leave
       // in one write anyway when the caller batches the connection's writes.
-      await Promise.all(deploymentIds.map((deploymentId) => deps.queue.add('deploy', deployJobSchema.parse({ deploymentId }), { ...deployJobOptions, jobId: deploymentId })));
+      await Promise.all(
+        deploymentIds.map((deploymentId) => deps.queue.add('deploy', deployJobSchema.parse({ deploymentId }), { ...deployJobOptions, jobId: deploymentId })),
+      );
     },
   };
 }

@@ -15,9 +15,7 @@ export interface DeployRequest {
   readonly eventIndex: number;
 }
 
-export type RoutePlan =
-  | { readonly matched: true; readonly requests: readonly DeployRequest[] }
-  | { readonly matched: false; readonly reason: string };
+export type RoutePlan = { readonly matched: true; readonly requests: readonly DeployRequest[] } | { readonly matched: false; readonly reason: string };
 
 type Check = { readonly key: string; readonly describe: string; readonly test: (event: NormalizedEvent) => string | undefined };
 

@@ -78,8 +78,7 @@ export const bitbucket: Provider = {
     if (!event) return { kind: 'invalid', reason: 'missing X-Event-Key header' };
     // Bitbucket always sends X-Request-UUID (X-Hook-UUID names the webhook, not the delivery);
     // without it, a retry repeats the exact body while another push moves refs to other commits.
-    const deliveryId =
-      header(request, 'x-request-uuid') ?? deriveDeliveryId(source.name, event, request.rawBody.toString('utf8'));
+    const deliveryId = header(request, 'x-request-uuid') ?? deriveDeliveryId(source.name, event, request.rawBody.toString('utf8'));
     if (event !== 'repo:push') {
       return { kind: 'ignored', deliveryId, event, reason: `Bitbucket event "${event}" does not deploy` };
     }

@@ -63,7 +63,12 @@ export const gar: Provider = {
     if (!decoded.success) return { kind: 'invalid', reason: describeIssues('Artifact Registry notification (message.data)', decoded.error) };
     const { action, digest, tag: reference } = decoded.data;
     if (action !== 'INSERT') {
-      return { kind: 'ignored', deliveryId, event: action, reason: `Artifact Registry ${action} of ${reference ?? digest ?? 'an image'} does not deploy (only INSERT)` };
+      return {
+        kind: 'ignored',
+        deliveryId,
+        event: action,
+        reason: `Artifact Registry ${action} of ${reference ?? digest ?? 'an image'} does not deploy (only INSERT)`,
+      };
     }
     // An upload by digest only (a platform manifest of a multi-arch image) carries no tag to route on.
     const { name, tag } = reference ? splitImageReference(reference) : { name: digest ?? '', tag: undefined };
@@ -76,7 +81,13 @@ export const gar: Provider = {
       ...(pushedAt && { pushedAt }),
     };
     if (!tag) {
-      return { kind: 'ignored', deliveryId, event: action, reason: `Artifact Registry INSERT of ${reference ?? digest ?? 'an image'} has no tag (pushed by digest)`, read };
+      return {
+        kind: 'ignored',
+        deliveryId,
+        event: action,
+        reason: `Artifact Registry INSERT of ${reference ?? digest ?? 'an image'} has no tag (pushed by digest)`,
+        read,
+      };
     }
     return { kind: 'events', deliveryId, event: action, events: [{ ...read, tag }] };
   },

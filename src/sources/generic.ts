@@ -74,9 +74,7 @@ export const generic: Provider = {
     // A CI retry re-sends the same push (its timestamp may change, so it is left out); another
     // push differs in commit, tag or push time.
     const deliveryId =
-      header(request, 'x-relay-delivery') ??
-      b.id ??
-      deriveDeliveryId(source.name, event, b.repository, image, b.branch, b.tag, b.commit, pushedAt);
+      header(request, 'x-relay-delivery') ?? b.id ?? deriveDeliveryId(source.name, event, b.repository, image, b.branch, b.tag, b.commit, pushedAt);
     return {
       kind: 'events',
       deliveryId,

@@ -9,10 +9,7 @@ const pushSchema = z.object({
   after: z.string(),
   deleted: z.boolean().optional(),
   repository: z.object({ full_name: z.string() }),
-  head_commit: z
-    .object({ id: z.string(), timestamp: z.string().optional() })
-    .nullable()
-    .optional(),
+  head_commit: z.object({ id: z.string(), timestamp: z.string().optional() }).nullable().optional(),
   commits: z
     .array(
       z.object({

@@ -101,9 +101,7 @@ function parsePush(event: string, request: WebhookRequest, sourceName: string, b
   if (!parsed.success) return { kind: 'invalid', reason: describeIssues(`GitLab ${event}`, parsed.error) };
   const push = parsed.data;
   // Instances without delivery headers: a retry repeats the same ref move, another push does not.
-  const deliveryId =
-    deliveryHeader(request) ??
-    deriveDeliveryId(sourceName, push.project.path_with_namespace, push.ref, push.before ?? '', push.after ?? '');
+  const deliveryId = deliveryHeader(request) ?? deriveDeliveryId(sourceName, push.project.path_with_namespace, push.ref, push.before ?? '', push.after ?? '');
   const read = readPush(event, push);
   if (isZeroSha(push.after) || isZeroSha(push.checkout_sha)) {
     return { kind: 'ignored', deliveryId, event, reason: `${push.ref} was deleted`, read };

@@ -10,7 +10,10 @@ function looksLikeHost(segment: string): boolean {
 }
 
 export function normalizeImage(name: string, defaultHost = 'docker.io'): string {
-  let value = name.trim().toLowerCase().replace(/^[a-z]+:\/\//, '');
+  let value = name
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z]+:\/\//, '');
   value = value.replace(/@sha256:[0-9a-f]+$/, '');
   const slash = value.indexOf('/');
   const first = slash === -1 ? '' : value.slice(0, slash);

@@ -74,16 +74,11 @@ export function verifyFreshTimestamp(headerName: string, value: string | undefin
  * For senders that sign nothing but send a header the user configured on them (an EventBridge
  * connection, a registry's notification `headers:`): the header's value is the shared secret.
  */
-export function verifyConfiguredHeader(
-  request: WebhookRequest,
-  expected: { readonly name: string; readonly value: string } | undefined,
-): AuthResult {
+export function verifyConfiguredHeader(request: WebhookRequest, expected: { readonly name: string; readonly value: string } | undefined): AuthResult {
   if (!expected) return refuse('no header {name, value} is configured for this source');
   const received = header(request, expected.name.toLowerCase());
   if (received === undefined) return refuse(`missing ${expected.name} header`);
-  return secretsEqual(received, expected.value)
-    ? AUTH_OK
-    : refuse(`${expected.name} header does not match the configured value`);
+  return secretsEqual(received, expected.value) ? AUTH_OK : refuse(`${expected.name} header does not match the configured value`);
 }
 
 /**

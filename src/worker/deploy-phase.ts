@@ -56,7 +56,10 @@ function refusal(d: DeploymentState, newest: { id: string; order: number } | und
     return { status: 'superseded', by: last.dispatchedId, detail: `a newer push (${last.dispatchedId}) was handed to Qovery while this one waited` };
   }
   if (!d.allowDowngrade && last.succeededOrder !== undefined && last.succeededId !== d.id && d.order < last.succeededOrder) {
-    return { status: 'ignored', detail: `this push is older than the last successful deployment ${last.succeededId}; set allowDowngrade: true on the route to roll back` };
+    return {
+      status: 'ignored',
+      detail: `this push is older than the last successful deployment ${last.succeededId}; set allowDowngrade: true on the route to roll back`,
+    };
   }
   if (newerDispatched) {
     return { status: 'superseded', by: last.dispatchedId, detail: `a newer push (${last.dispatchedId}) was already handed to Qovery` };
@@ -65,7 +68,10 @@ function refusal(d: DeploymentState, newest: { id: string; order: number } | und
   const tag = d.imageTag ? semver.clean(d.imageTag) : null;
   const lastTag = last.succeededTag ? semver.clean(last.succeededTag) : null;
   if (!d.allowDowngrade && tag && lastTag && semver.lt(tag, lastTag)) {
-    return { status: 'ignored', detail: `tag ${d.imageTag} is lower than ${last.succeededTag}, the last tag deployed successfully; set allowDowngrade: true on the route to roll back` };
+    return {
+      status: 'ignored',
+      detail: `tag ${d.imageTag} is lower than ${last.succeededTag}, the last tag deployed successfully; set allowDowngrade: true on the route to roll back`,
+    };
   }
   return undefined;
 }
@@ -104,16 +110,38 @@ export function createDeployPhase(deps: Deps) {
 
   async function call(d: DeploymentState): Promise<Step> {
     const attempt = d.attempts + 1;
-    const moved = await history.transition(d.id, { status: 'deploying', attempt, countAttempt: true, set: { intentAt: new Date(now()).toISOString(), uncertain: '0' } });
+    const moved = await history.transition(d.id, {
+      status: 'deploying',
+      attempt,
+      countAttempt: true,
+      set: { intentAt: new Date(now()).toISOString(), uncertain: '0' },
+    });
     if (!moved.applied) return DONE;
-    const result = await qovery.deployJob({ jobId: d.jobId, ...(d.forceEvent && { forceEvent: d.forceEvent }), ...(d.imageTag !== undefined && { imageTag: d.imageTag }), ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }) });
-    if (result.ok) return accept(d, { httpStatus: result.httpStatus, attempt, detail: `Qovery accepted the deploy (HTTP ${result.httpStatus})`, ...(result.status && { status: result.status }) });
+    const result = await qovery.deployJob({
+      jobId: d.jobId,
+      ...(d.forceEvent && { forceEvent: d.forceEvent }),
+      ...(d.imageTag !== undefined && { imageTag: d.imageTag }),
+      ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }),
+    });
+    if (result.ok)
+      return accept(d, {
+        httpStatus: result.httpStatus,
+        attempt,
+        detail: `Qovery accepted the deploy (HTTP ${result.httpStatus})`,
+        ...(result.status && { status: result.status }),
+      });
     const http = result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {};
     if (result.retryable && attempt < policy.maxAttempts) {
       const delay = retryDelayMs(policy.backoff, attempt, result.retryAfterMs, random);
       // A timeout (ours, or a gateway's 504) may have reached Qovery: the next attempt checks first.
       const uncertain = result.kind === 'timeout' || result.httpStatus === 504;
-      await history.transition(d.id, { status: 'retrying', attempt, detail: `${result.detail}; retrying in ${delay} ms`, ...http, set: { uncertain: uncertain ? '1' : '0' } });
+      await history.transition(d.id, {
+        status: 'retrying',
+        attempt,
+        detail: `${result.detail}; retrying in ${delay} ms`,
+        ...http,
+        set: { uncertain: uncertain ? '1' : '0' },
+      });
       return later(delay);
     }
     const why = result.retryable ? `gave up after ${attempt} attempts: ${result.detail}` : result.detail;
@@ -134,7 +162,11 @@ export function createDeployPhase(deps: Deps) {
   }
 
   async function refuse(d: DeploymentState, refused: Refusal): Promise<Step> {
-    await history.transition(d.id, { status: refused.status, detail: refused.detail, set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) } });
+    await history.transition(d.id, {
+      status: refused.status,
+      detail: refused.detail,
+      set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) },
+    });
     return DONE;
   }
 

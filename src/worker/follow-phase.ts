@@ -97,7 +97,11 @@ export function createFollowPhase(deps: Deps) {
       const last = theirs !== undefined && theirs !== d.deploymentRequestId ? await coordination.last(d.jobId) : undefined;
       if (last && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
         const detail = `a newer deployment (${last.dispatchedId}) reached Qovery before this one's end was observed`;
-        await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) } });
+        await history.transition(d.id, {
+          status: 'superseded',
+          detail,
+          set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) },
+        });
         return DONE;
       }
       if (startedAfterUs(d, result.status)) {

@@ -5,7 +5,8 @@
 /** Qovery's clock and ours differ a little: dates this close to one of ours count as the same time. */
 export const CLOCK_SKEW_MS = 5_000;
 
-export type StateClass = { readonly kind: 'succeeded' } | { readonly kind: 'failed'; readonly reason: string } | { readonly kind: 'in_progress' } | { readonly kind: 'unknown' };
+export type StateClass =
+  { readonly kind: 'succeeded' } | { readonly kind: 'failed'; readonly reason: string } | { readonly kind: 'in_progress' } | { readonly kind: 'unknown' };
 
 const SUCCESS_BY_EVENT: Readonly<Record<string, readonly string[]>> = {
   DEPLOY: ['DEPLOYED', 'RESTARTED'],

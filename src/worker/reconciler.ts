@@ -13,7 +13,14 @@ const OPEN_STATUSES: readonly DeploymentStatus[] = ['queued', 'deploying', 'retr
  * no live job (its enqueue failed after it was stored, or its job ended on an unexpected error) is
  * given a job again. The processor is idempotent, so a spare job is harmless.
  */
-export function createReconciler(deps: { redis: RedisClient; history: History; queue: Queue<DeployJobData>; producer: DeployProducer; logger: Logger; minAgeMs: number }) {
+export function createReconciler(deps: {
+  redis: RedisClient;
+  history: History;
+  queue: Queue<DeployJobData>;
+  producer: DeployProducer;
+  logger: Logger;
+  minAgeMs: number;
+}) {
   const { redis, history, queue } = deps;
 
   async function orphans(ids: readonly string[]): Promise<{ missing: string[]; finished: string[] }> {

@@ -16,7 +16,13 @@ export interface WorkerOptions {
  * recovery; `maxStalledCount` is high because a deployment must survive several crashes rather
  * than be failed by the queue behind the relay's back.
  */
-export function startDeployWorker(deps: { connection: Redis; history: History; logger: Logger; processor: (job: Job<DeployJobData>, token?: string) => Promise<void>; options: WorkerOptions }) {
+export function startDeployWorker(deps: {
+  connection: Redis;
+  history: History;
+  logger: Logger;
+  processor: (job: Job<DeployJobData>, token?: string) => Promise<void>;
+  options: WorkerOptions;
+}) {
   const worker = new Worker<DeployJobData>(DEPLOY_QUEUE, deps.processor, {
     connection: deps.connection,
     prefix: deps.options.prefix,

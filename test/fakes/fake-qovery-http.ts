@@ -40,8 +40,7 @@ export function parseBody(raw: string): unknown {
 }
 
 // A client may have gone away (aborted, or close() destroyed the socket) before we answer.
-const gone = (res: ServerResponse): boolean =>
-  res.destroyed || res.writableEnded || !res.socket || res.socket.destroyed;
+const gone = (res: ServerResponse): boolean => res.destroyed || res.writableEnded || !res.socket || res.socket.destroyed;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (gone(res)) return;

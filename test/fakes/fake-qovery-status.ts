@@ -4,10 +4,7 @@
  */
 
 /** One step of a scripted status walk; each lasts `reads` status reads (default 1). */
-export type StatusStep =
-  | { state: string; reads?: number }
-  | { error: number; reads?: number }
-  | { stale: true; reads?: number };
+export type StatusStep = { state: string; reads?: number } | { error: number; reads?: number } | { stale: true; reads?: number };
 
 /** ServiceActionEnum (DEPLOY | DELETE | RESTART | STOP | UNKNOWN); a job deploy only uses three. */
 export type JobAction = 'DEPLOY' | 'STOP' | 'DELETE';
@@ -30,11 +27,7 @@ export interface StatusWalk {
 export const FORCE_EVENTS = ['START', 'STOP', 'DELETE', 'CRON'] as const;
 
 // Without a script a deploy goes through the states the console shows for a healthy job deploy.
-export const DEFAULT_WALK: readonly StatusStep[] = [
-  { state: 'DEPLOYMENT_QUEUED' },
-  { state: 'DEPLOYING' },
-  { state: 'DEPLOYED' },
-];
+export const DEFAULT_WALK: readonly StatusStep[] = [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING' }, { state: 'DEPLOYED' }];
 
 // Qovery's console fixtures show a never-deployed service as READY with no deployment request.
 export const NEVER_DEPLOYED: DeploymentSnapshot = { state: 'READY', deploymentRequestId: null, action: 'DEPLOY' };

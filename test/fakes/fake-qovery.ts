@@ -34,8 +34,18 @@ import type { AddressInfo, Socket } from 'node:net';
 import { z } from 'zod';
 import { isUuid, parseBody, readBody, sendError, sendJson, type ErrorBodyKind } from './fake-qovery-http.js';
 import {
-  DEFAULT_WALK, FORCE_EVENTS, NEVER_DEPLOYED, actionFor, buildStatus, finalState, nextStep,
-  queuedStateFor, startWalk, type DeploymentSnapshot, type StatusStep, type StatusWalk,
+  DEFAULT_WALK,
+  FORCE_EVENTS,
+  NEVER_DEPLOYED,
+  actionFor,
+  buildStatus,
+  finalState,
+  nextStep,
+  queuedStateFor,
+  startWalk,
+  type DeploymentSnapshot,
+  type StatusStep,
+  type StatusWalk,
 } from './fake-qovery-status.js';
 
 export type { StatusStep } from './fake-qovery-status.js';
@@ -166,9 +176,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   const accept = (jobId: string, query: Record<string, string>): object => {
     const state = job(jobId);
     // The deployment being replaced is remembered as it ends, for later stale reads.
-    state.previous = state.walk
-      ? { ...state.current, state: finalState(state.walk.steps, state.current.state) }
-      : state.current;
+    state.previous = state.walk ? { ...state.current, state: finalState(state.walk.steps, state.current.state) } : state.current;
     const action = actionFor(query.forceEvent ?? null);
     const id = randomUUID();
     state.deployments.push(id);
@@ -244,8 +252,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
 
   const callsTo = (suffix: string, method: string, jobId?: string): RecordedRequest[] =>
     requests.filter(
-      (r) => r.method === method && r.path.startsWith('/job/') && r.path.endsWith(suffix) &&
-        (jobId === undefined || r.path === `/job/${jobId}${suffix}`),
+      (r) => r.method === method && r.path.startsWith('/job/') && r.path.endsWith(suffix) && (jobId === undefined || r.path === `/job/${jobId}${suffix}`),
     );
 
   return {

@@ -5,12 +5,17 @@
  */
 import { startFakeQovery } from './fake-qovery.js';
 
-const fake = await startFakeQovery({ ...(process.env.FAKE_QOVERY_TOKEN && { token: process.env.FAKE_QOVERY_TOKEN }), ...(process.env.FAKE_QOVERY_PORT && { port: Number(process.env.FAKE_QOVERY_PORT) }) });
+const fake = await startFakeQovery({
+  ...(process.env.FAKE_QOVERY_TOKEN && { token: process.env.FAKE_QOVERY_TOKEN }),
+  ...(process.env.FAKE_QOVERY_PORT && { port: Number(process.env.FAKE_QOVERY_PORT) }),
+});
 console.log(`fake Qovery listening on ${fake.url}`);
 let seen = 0;
 setInterval(() => {
   for (const request of fake.requests.slice(seen)) {
-    console.log(`${new Date(request.at).toISOString()} ${request.method} ${request.path}${Object.keys(request.query).length ? `?${new URLSearchParams(request.query)}` : ''} ${request.body ? JSON.stringify(request.body) : ''}`);
+    console.log(
+      `${new Date(request.at).toISOString()} ${request.method} ${request.path}${Object.keys(request.query).length ? `?${new URLSearchParams(request.query)}` : ''} ${request.body ? JSON.stringify(request.body) : ''}`,
+    );
   }
   seen = fake.requests.length;
 }, 200);

@@ -13,8 +13,7 @@ export interface SignedRequest {
 
 export type Signer = (source: SourceConfig, rawBody: Buffer, now: Date) => SignedRequest;
 
-const hexHmac = (algorithm: string, key: string, data: Buffer | string): string =>
-  createHmac(algorithm, key).update(data).digest('hex');
+const hexHmac = (algorithm: string, key: string, data: Buffer | string): string => createHmac(algorithm, key).update(data).digest('hex');
 
 export const signers: Record<string, Signer> = {
   github: (source, rawBody) => ({
@@ -44,7 +43,10 @@ export const signers: Record<string, Signer> = {
   // Our own CI webhook, always with the optional timestamp so its freshness check is exercised.
   generic: (source, rawBody, now) => {
     const timestamp = String(Math.floor(now.getTime() / 1000));
-    const signature = createHmac('sha256', source.secret ?? '').update(`${timestamp}.`).update(rawBody).digest('hex');
+    const signature = createHmac('sha256', source.secret ?? '')
+      .update(`${timestamp}.`)
+      .update(rawBody)
+      .digest('hex');
     return { headers: { 'x-relay-timestamp': timestamp, 'x-relay-signature': `sha256=${signature}` } };
   },
   // EventBridge API destination connection (API key or Basic auth) sends the configured header as is.

@@ -30,14 +30,27 @@ describe('signals to a relay process', () => {
     const rulesPath = join(dir, 'relay.config.yaml');
     await writeFile(rulesPath, RULES);
     const port = await freePort();
-    child = spawnRelay(workerEnv(relay, rulesPath, { RELAY_ROLE: 'all', PORT: String(port), HOST: '127.0.0.1', RELAY_API_TOKEN: API_TOKEN, SHUTDOWN_TIMEOUT_MS: '10000', LOG_LEVEL: 'info' }));
+    child = spawnRelay(
+      workerEnv(relay, rulesPath, {
+        RELAY_ROLE: 'all',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        RELAY_API_TOKEN: API_TOKEN,
+        SHUTDOWN_TIMEOUT_MS: '10000',
+        LOG_LEVEL: 'info',
+      }),
+    );
     const base = `http://127.0.0.1:${port}`;
     await expect.poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, { timeout: 20_000 }).toBe(200);
 
     const push = githubPush({ repository: 'acme/api', branch: 'main', commit: '5'.repeat(40) });
     const raw = Buffer.from(JSON.stringify(push.body));
     const signed = sign(relay.rules.sources[0]!, raw);
-    const response = await fetch(`${base}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', ...push.headers, ...signed.headers }, body: raw });
+    const response = await fetch(`${base}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...push.headers, ...signed.headers },
+      body: raw,
+    });
     expect(response.status).toBe(202);
     const { deployments } = (await response.json()) as { deployments: Array<{ id: string }> };
 
@@ -58,12 +71,18 @@ describe('signals to a relay process', () => {
     const rulesPath = join(dir, 'relay.config.yaml');
     await writeFile(rulesPath, RULES);
     const port = await freePort();
-    child = spawnRelay(workerEnv(relay, rulesPath, { RELAY_ROLE: 'api', PORT: String(port), HOST: '127.0.0.1', RELAY_API_TOKEN: API_TOKEN, LOG_LEVEL: 'info' }));
+    child = spawnRelay(
+      workerEnv(relay, rulesPath, { RELAY_ROLE: 'api', PORT: String(port), HOST: '127.0.0.1', RELAY_API_TOKEN: API_TOKEN, LOG_LEVEL: 'info' }),
+    );
     const base = `http://127.0.0.1:${port}`;
     await expect.poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, { timeout: 20_000 }).toBe(200);
     const routesFor = async () => {
       const push = githubPush({ repository: 'acme/api', branch: 'release', commit: '6'.repeat(40) });
-      const answer = await fetch(`${base}/rules/test`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` }, body: JSON.stringify({ source: 'github', headers: push.headers, body: push.body }) });
+      const answer = await fetch(`${base}/rules/test`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+        body: JSON.stringify({ source: 'github', headers: push.headers, body: push.body }),
+      });
       return ((await answer.json()) as { deployments: unknown[] }).deployments.length;
     };
     expect(await routesFor()).toBe(0);

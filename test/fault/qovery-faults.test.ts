@@ -24,13 +24,15 @@ async function deployUntil(r: TestRelay, status: string): Promise<any> {
   expect(response.statusCode, JSON.stringify(response.json)).toBe(202);
   const id = response.json.deployments[0].id;
   let deployment: any;
-  await expect
-    .poll(async () => ((deployment = (await r.get(`/deployments/${id}`)).json), deployment.status), { timeout: 60_000, interval: 50 })
-    .toBe(status);
+  await expect.poll(async () => ((deployment = (await r.get(`/deployments/${id}`)).json), deployment.status), { timeout: 60_000, interval: 50 }).toBe(status);
   return deployment;
 }
 
-async function withFaults(answers: Parameters<TestRelay['fake']['scriptDeploy']>[1], overrides: Partial<RelayConfig> = {}, walk?: StatusStep[]): Promise<TestRelay> {
+async function withFaults(
+  answers: Parameters<TestRelay['fake']['scriptDeploy']>[1],
+  overrides: Partial<RelayConfig> = {},
+  walk?: StatusStep[],
+): Promise<TestRelay> {
   relay = await startTestRelay(RULES, overrides);
   relay.fake.scriptDeploy(JOB, answers);
   if (walk) relay.fake.scriptStatus(JOB, walk);
@@ -51,7 +53,9 @@ describe('Qovery faults', () => {
     console.log(`[qovery-faults] the retry after a 429 with Retry-After: 1 came ${waitedMs} ms after the first call`);
     // The first call is stamped when it arrives and the 429 leaves after it, so the gap is at least the second.
     expect(waitedMs).toBeGreaterThanOrEqual(990);
-    expect(retries(deployment)).toEqual([expect.objectContaining({ attempt: 1, httpStatus: 429, detail: expect.stringMatching(/Too many requests; retrying in \d+ ms/) })]);
+    expect(retries(deployment)).toEqual([
+      expect.objectContaining({ attempt: 1, httpStatus: 429, detail: expect.stringMatching(/Too many requests; retrying in \d+ ms/) }),
+    ]);
     expect(deployment.attempts).toBe(2);
   }, 90_000);
 
@@ -85,7 +89,9 @@ describe('Qovery faults', () => {
     const r = await withFaults([{ kind: 'accept-late', answerAfterMs: 1_000 }], { QOVERY_REQUEST_TIMEOUT_MS: 300 });
     const deployment = await deployUntil(r, 'succeeded');
     expect(r.fake.deployCalls(JOB)).toHaveLength(1);
-    expect(deployment.transitions).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'accepted', detail: expect.stringContaining('already has this deploy') })]));
+    expect(deployment.transitions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ status: 'accepted', detail: expect.stringContaining('already has this deploy') })]),
+    );
   }, 90_000);
 
   it('status reads that fail with 500 while following are recorded, and the deployment still ends succeeded', async () => {

@@ -37,7 +37,9 @@ afterEach(async () => {
 
 /** The same arguments startRedisServer uses, so the restarted server is the same kind of Redis. */
 function restartRedisServer(port: number): ChildProcess {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+    stdio: 'ignore',
+  });
   redisProcesses.push(child);
   return child;
 }
@@ -53,7 +55,12 @@ async function startApiRelay(redisUrl: string) {
   const source = rules.sources[0] as SourceConfig;
   const post = async (commit: string) => {
     const raw = Buffer.from(JSON.stringify({ repository: 'acme/api', branch: 'main', commit }));
-    const response = await app.inject({ method: 'POST', url: '/webhooks/ci', headers: { 'content-type': 'application/json', ...sign(source, raw).headers }, payload: raw });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/webhooks/ci',
+      headers: { 'content-type': 'application/json', ...sign(source, raw).headers },
+      payload: raw,
+    });
     return { statusCode: response.statusCode, json: response.json() };
   };
   return { relay: started, app, post, jobKey: (deploymentId: string) => `${config.RELAY_KEY_PREFIX}:deploy:${deploymentId}` };

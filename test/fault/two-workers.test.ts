@@ -19,7 +19,6 @@ const PUSHES_PER_BURST = 4;
 const jobIdOf = (n: number) => `00000000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`;
 const commitOf = (job: number, seq: number) => createHash('sha1').update(`two-${job}-${seq}`).digest('hex');
 
-
 interface Sent {
   readonly id: string;
   readonly job: number;
@@ -137,7 +136,10 @@ describe('two worker processes on one Redis', () => {
       }
       // Arriving after a newer push succeeded, it would be a downgrade: ignored, and says how to force it.
       expect(calls, `job ${job}: the late, older push was deployed`).not.toContain(lateOne.commit);
-      expect(byId.get(lateOne.id), `job ${job}: the late, older push`).toMatchObject({ status: 'ignored', reason: expect.stringContaining(`older than the last successful deployment ${newest.id}`) });
+      expect(byId.get(lateOne.id), `job ${job}: the late, older push`).toMatchObject({
+        status: 'ignored',
+        reason: expect.stringContaining(`older than the last successful deployment ${newest.id}`),
+      });
     }
     console.log(`[two-workers] ${sent.length} pushes: one queued burst, ${BURSTS} bursts during deploys, one late push per job; ${figures.join('; ')}`);
   }, 180_000);

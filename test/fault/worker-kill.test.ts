@@ -18,7 +18,6 @@ const TOTAL = 200;
 const jobIdOf = (n: number) => `00000000-0000-4000-8000-${String(n + 1).padStart(12, '0')}`;
 const commitOf = (job: number) => createHash('sha1').update(`kill-${job}`).digest('hex');
 
-
 interface Sent {
   readonly id: string;
   readonly key: string;
@@ -116,7 +115,10 @@ describe('a worker killed mid-run', () => {
         `total ${total}/${TOTAL} = ${(total / TOTAL).toFixed(3)}; final ${JSON.stringify(countBy(deployments, (d) => d.status))}`,
     );
 
-    expect(sent.filter((s) => (calls.get(s.key) ?? 0) > 1).map((s) => s.id), `deployments deployed twice\n${logs()}`).toEqual([]);
+    expect(
+      sent.filter((s) => (calls.get(s.key) ?? 0) > 1).map((s) => s.id),
+      `deployments deployed twice\n${logs()}`,
+    ).toEqual([]);
     // Nothing competes for a job here, so every push must have been deployed, exactly once, and succeeded.
     const byId = new Map(deployments.map((d) => [d.id, d]));
     for (const s of sent) {

@@ -22,7 +22,10 @@ async function deployAndWait(status: string) {
 describe('deploy calls are retried only when retrying can help', () => {
   it('Qovery 503 then 202: retried, and every attempt is recorded', async () => {
     relay = await startTestRelay(RULES);
-    relay.fake.scriptDeploy(JOB, [{ kind: 'error', status: 503, detail: 'service unavailable' }, { kind: 'error', status: 503 }]);
+    relay.fake.scriptDeploy(JOB, [
+      { kind: 'error', status: 503, detail: 'service unavailable' },
+      { kind: 'error', status: 503 },
+    ]);
     const deployment = await deployAndWait('succeeded');
     expect(relay.fake.deployCalls(JOB)).toHaveLength(3);
     expect(deployment.attempts).toBe(3);
@@ -34,7 +37,7 @@ describe('deploy calls are retried only when retrying can help', () => {
     expect(deployment.transitions.filter((t: any) => t.status === 'deploying').map((t: any) => t.attempt)).toEqual([1, 2, 3]);
   });
 
-  it('Qovery 404: failed at once with Qovery\'s detail, not retried', async () => {
+  it("Qovery 404: failed at once with Qovery's detail, not retried", async () => {
     relay = await startTestRelay(RULES);
     relay.fake.scriptDeploy(JOB, [{ kind: 'error', status: 404, detail: 'Job not found' }]);
     const deployment = await deployAndWait('failed');
@@ -46,7 +49,10 @@ describe('deploy calls are retried only when retrying can help', () => {
 
   it('gives up after DEPLOY_MAX_ATTEMPTS retryable failures and says so', async () => {
     relay = await startTestRelay(RULES, { DEPLOY_MAX_ATTEMPTS: 3 });
-    relay.fake.scriptDeploy(JOB, Array.from({ length: 5 }, () => ({ kind: 'error' as const, status: 502 })));
+    relay.fake.scriptDeploy(
+      JOB,
+      Array.from({ length: 5 }, () => ({ kind: 'error' as const, status: 502 })),
+    );
     const deployment = await deployAndWait('failed');
     expect(relay.fake.deployCalls(JOB)).toHaveLength(3);
     expect(deployment.transitions.at(-1).detail).toMatch(/gave up after 3 attempts/);

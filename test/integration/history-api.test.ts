@@ -79,7 +79,16 @@ describe('the history API', () => {
     expect(seen).toEqual([...a].reverse());
 
     const one = (await relay.get(`/deployments/${a[0]}`)).json;
-    expect(one).toMatchObject({ id: a[0], route: 'route-a', source: 'github', jobId: JOB_A, gitCommitId: commit(0), status: 'queued', attempts: 0, transitions: [{ status: 'queued' }] });
+    expect(one).toMatchObject({
+      id: a[0],
+      route: 'route-a',
+      source: 'github',
+      jobId: JOB_A,
+      gitCommitId: commit(0),
+      status: 'queued',
+      attempts: 0,
+      transitions: [{ status: 'queued' }],
+    });
     expect(Object.keys(one)).toEqual(expect.arrayContaining(['deliveryId', 'createdAt', 'updatedAt']));
   });
 
@@ -101,7 +110,11 @@ describe('the history API', () => {
     await relay.post('github', ignored.body, ignored.headers);
     const all = (await relay.get('/deliveries')).json.deliveries;
     expect(all).toHaveLength(3);
-    expect(all[0]).toMatchObject({ id: ignored.headers['x-github-delivery'], outcome: 'ignored', read: [{ repository: 'acme/zzz', branch: 'main', commit: commit(9) }] });
+    expect(all[0]).toMatchObject({
+      id: ignored.headers['x-github-delivery'],
+      outcome: 'ignored',
+      read: [{ repository: 'acme/zzz', branch: 'main', commit: commit(9) }],
+    });
     expect((await relay.get('/deliveries?outcome=accepted')).json.deliveries).toHaveLength(2);
   });
 });

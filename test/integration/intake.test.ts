@@ -33,10 +33,19 @@ describe('intake answers every webhook with the right status and stores only wha
     const push = githubPush({ repository: 'acme/api', branch: 'dev', commit: 'd'.repeat(40) });
     const response = await relay.post('github', push.body, push.headers);
     expect(response.statusCode).toBe(202);
-    expect(response.json).toEqual({ deliveryId: push.headers['x-github-delivery'], deployments: [], ignored: expect.stringContaining('branch "dev" does not match "main"') });
+    expect(response.json).toEqual({
+      deliveryId: push.headers['x-github-delivery'],
+      deployments: [],
+      ignored: expect.stringContaining('branch "dev" does not match "main"'),
+    });
 
     const delivery = (await relay.get(`/deliveries/${push.headers['x-github-delivery']}`)).json;
-    expect(delivery).toMatchObject({ outcome: 'ignored', source: 'github', event: 'push', read: [{ repository: 'acme/api', branch: 'dev', commit: 'd'.repeat(40) }] });
+    expect(delivery).toMatchObject({
+      outcome: 'ignored',
+      source: 'github',
+      event: 'push',
+      read: [{ repository: 'acme/api', branch: 'dev', commit: 'd'.repeat(40) }],
+    });
     expect(delivery.reason).toContain('branch "dev" does not match "main"');
     expect(await queuedJobs()).toBe(0);
   });
@@ -58,13 +67,16 @@ describe('intake answers every webhook with the right status and stores only wha
   });
 
   it('two sources that receive the same delivery id each deploy it: ids are unique per source only', async () => {
-    relay = await startTestRelay(`${RULES}
+    relay = await startTestRelay(
+      `${RULES}
   - name: mirror-main
     source: mirror
     match: { repository: acme/api, branch: main }
     target: { jobId: 00000000-0000-4000-8000-0000000000ff }
     deploy: commit
-`.replace('routes:', '  - name: mirror\n    type: github\n    secret: gh-secret-for-tests\nroutes:'), { RELAY_ROLE: 'api' });
+`.replace('routes:', '  - name: mirror\n    type: github\n    secret: gh-secret-for-tests\nroutes:'),
+      { RELAY_ROLE: 'api' },
+    );
     const push = githubPush({ repository: 'acme/api', branch: 'main', commit: 'f'.repeat(40), delivery: 'shared-delivery-id' });
     const first = await relay.post('github', push.body, push.headers);
     const second = await relay.post('mirror', push.body, push.headers);

@@ -59,7 +59,9 @@ describe('following a deployment to its Qovery ending', () => {
     expect(deployment.status).toBe('failed');
     expect(deployment.qoveryState).toBe('DEPLOYMENT_ERROR');
     expect(deployment.deploymentRequestId).toEqual(expect.any(String));
-    expect(deployment.transitions.map((t: any) => t.qoveryState).filter(Boolean)).toEqual(expect.arrayContaining(['BUILDING', 'DEPLOYING', 'DEPLOYMENT_ERROR']));
+    expect(deployment.transitions.map((t: any) => t.qoveryState).filter(Boolean)).toEqual(
+      expect.arrayContaining(['BUILDING', 'DEPLOYING', 'DEPLOYMENT_ERROR']),
+    );
     expect(deployment.transitions.at(-1)).toMatchObject({ status: 'failed', status_details: expect.objectContaining({ action: 'DEPLOY' }) });
   });
 
@@ -71,7 +73,7 @@ describe('following a deployment to its Qovery ending', () => {
     expect(deployment.reason).toContain('last state DEPLOYING');
   });
 
-  it('does not take a stale first read of the previous deployment\'s end as this one\'s', async () => {
+  it("does not take a stale first read of the previous deployment's end as this one's", async () => {
     relay = await startTestRelay(RULES);
     await until(await pushCommit(3), (d) => d.status === 'succeeded');
     relay.fake.scriptStatus(JOB, [{ stale: true, reads: 3 }, { state: 'DEPLOYING' }, { state: 'DEPLOYMENT_ERROR' }]);
@@ -84,7 +86,11 @@ describe('following a deployment to its Qovery ending', () => {
     relay.fake.scriptStatus(JOB, [{ state: 'TELEPORTING_NEW', reads: 2 }, { state: 'DEPLOYED' }]);
     const deployment = await until(await pushCommit(5), ended);
     expect(deployment.status).toBe('succeeded');
-    expect(deployment.transitions).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'in_progress', qoveryState: 'TELEPORTING_NEW', detail: expect.stringContaining('does not know') })]));
+    expect(deployment.transitions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ status: 'in_progress', qoveryState: 'TELEPORTING_NEW', detail: expect.stringContaining('does not know') }),
+      ]),
+    );
   });
 });
 

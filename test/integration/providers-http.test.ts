@@ -24,7 +24,13 @@ function rulesFor(list: readonly Fixture[]): string {
 
 function forged(source: SourceConfig): SourceConfig {
   const swap = (v: string | undefined) => (v === undefined ? undefined : `${v}-forged`);
-  return { ...source, secret: swap(source.secret), token: swap(source.token), signingSecret: source.signingSecret && `whsec_${Buffer.from('forged-key-of-32-bytes-length!!').toString('base64')}`, ...(source.header && { header: { ...source.header, value: `${source.header.value}-forged` } }) } as SourceConfig;
+  return {
+    ...source,
+    secret: swap(source.secret),
+    token: swap(source.token),
+    signingSecret: source.signingSecret && `whsec_${Buffer.from('forged-key-of-32-bytes-length!!').toString('base64')}`,
+    ...(source.header && { header: { ...source.header, value: `${source.header.value}-forged` } }),
+  } as SourceConfig;
 }
 
 let relay: TestRelay;
@@ -71,7 +77,12 @@ describe.each(fixtures.map((f, i) => [f.path, f, i] as const))('%s through HTTP'
     const { sign } = await import('../fakes/signers.js');
     const raw = Buffer.from(JSON.stringify(fixture.body));
     const wrong = sign(forged({ ...fixture.source, name: sourceName(i) }), raw);
-    const response = await relay.post(sourceName(i), undefined, { ...fixture.headers, ...wrong.headers }, { raw, unsigned: true, ...(wrong.pathToken !== undefined && { pathToken: wrong.pathToken }) });
+    const response = await relay.post(
+      sourceName(i),
+      undefined,
+      { ...fixture.headers, ...wrong.headers },
+      { raw, unsigned: true, ...(wrong.pathToken !== undefined && { pathToken: wrong.pathToken }) },
+    );
     expect(response.statusCode).toBe(401);
     expect(response.json.code).toBe('RELAY_SIGNATURE_INVALID');
   });

@@ -31,7 +31,12 @@ afterEach(async () => {
 });
 
 async function rulesTest(payload: unknown) {
-  const response = await relay.relay.app!.inject({ method: 'POST', url: '/rules/test', headers: { authorization: `Bearer ${API_TOKEN}` }, payload: payload as object });
+  const response = await relay.relay.app!.inject({
+    method: 'POST',
+    url: '/rules/test',
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+    payload: payload as object,
+  });
   return { statusCode: response.statusCode, json: response.json() };
 }
 
@@ -60,7 +65,12 @@ describe('POST /rules/test explains what the relay would do, without enqueuing a
     relay = await startTestRelay(rulesFor('main'), { RELAY_ROLE: 'api' });
     const push = githubPush({ repository: 'acme/api', branch: 'dev', commit: '2'.repeat(40) });
     const result = await rulesTest({ source: 'github', headers: push.headers, body: push.body });
-    expect(result.json).toMatchObject({ outcome: 'unauthorized', deployments: [], reason: expect.stringContaining('branch "dev" does not match "main"'), read: [{ branch: 'dev' }] });
+    expect(result.json).toMatchObject({
+      outcome: 'unauthorized',
+      deployments: [],
+      reason: expect.stringContaining('branch "dev" does not match "main"'),
+      read: [{ branch: 'dev' }],
+    });
   });
 
   it('answers an unknown source and a malformed test request clearly', async () => {

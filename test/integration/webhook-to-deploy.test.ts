@@ -48,7 +48,10 @@ describe('a webhook becomes a Qovery deploy', () => {
     const push = githubPush({ repository: 'acme/api', branch: 'main', commit: 'a'.repeat(40) });
     const response = await relay.post('github', push.body, push.headers);
     expect(response.statusCode).toBe(202);
-    expect(response.json).toMatchObject({ deliveryId: push.headers['x-github-delivery'], deployments: [{ route: 'api-main', jobId: JOB_API, gitCommitId: 'a'.repeat(40) }] });
+    expect(response.json).toMatchObject({
+      deliveryId: push.headers['x-github-delivery'],
+      deployments: [{ route: 'api-main', jobId: JOB_API, gitCommitId: 'a'.repeat(40) }],
+    });
 
     const deployment = await finalDeployment(response.json.deployments[0].id, 'succeeded');
     const calls = relay.fake.deployCalls(JOB_API);

@@ -10,7 +10,14 @@ export function githubPush(options: { repository: string; branch: string; commit
       after: options.commit,
       deleted: false,
       repository: { full_name: options.repository, name: options.repository.split('/')[1] },
-      head_commit: { id: options.commit, timestamp: options.timestamp ?? new Date().toISOString(), message: 'change', added: [], removed: [], modified: options.files ?? ['README.md'] },
+      head_commit: {
+        id: options.commit,
+        timestamp: options.timestamp ?? new Date().toISOString(),
+        message: 'change',
+        added: [],
+        removed: [],
+        modified: options.files ?? ['README.md'],
+      },
       commits: [{ id: options.commit, added: [], removed: [], modified: options.files ?? ['README.md'] }],
     },
   };

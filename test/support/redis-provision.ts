@@ -45,7 +45,10 @@ async function fromTestcontainers(): Promise<ProvidedRedis | undefined> {
   if (!dockerEngineConfigured()) return undefined;
   try {
     const { GenericContainer, Wait } = await import('testcontainers');
-    const container = await new GenericContainer('redis:7-alpine').withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage('Ready to accept connections')).start();
+    const container = await new GenericContainer('redis:7-alpine')
+      .withExposedPorts(6379)
+      .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+      .start();
     const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
     return { url, how: 'testcontainers', stop: async () => void (await container.stop()) };
   } catch (error) {
@@ -57,7 +60,9 @@ async function fromTestcontainers(): Promise<ProvidedRedis | undefined> {
 /** A private redis-server: also what fault tests use when they need a Redis they may stop. */
 export async function startRedisServer(): Promise<ProvidedRedis & { process: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+    stdio: 'ignore',
+  });
   const failed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot start redis-server from PATH: ${error.message}`))));
   const url = `redis://127.0.0.1:${port}`;
   const ready = (async () => {

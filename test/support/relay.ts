@@ -18,7 +18,12 @@ export interface TestRelay {
   readonly redis: Redis;
   readonly rules: Rules;
   /** Signs `body` the way the named source's provider does and posts it. */
-  post(sourceName: string, body: unknown, headers?: Record<string, string>, options?: { raw?: Buffer; pathToken?: string; unsigned?: boolean }): Promise<{ statusCode: number; json: any }>;
+  post(
+    sourceName: string,
+    body: unknown,
+    headers?: Record<string, string>,
+    options?: { raw?: Buffer; pathToken?: string; unsigned?: boolean },
+  ): Promise<{ statusCode: number; json: any }>;
   get(path: string, token?: string | null): Promise<{ statusCode: number; json: any }>;
   close(): Promise<void>;
 }
@@ -68,7 +73,11 @@ export async function startTestRelay(rulesYaml: string, overrides: Partial<Relay
   const app = relay.app;
 
   return {
-    relay, fake, prefix, redis, rules,
+    relay,
+    fake,
+    prefix,
+    redis,
+    rules,
     async post(sourceName, body, headers = {}, options = {}) {
       if (!app) throw new Error('this relay has no API role');
       const source = rules.sources.find((s) => s.name === sourceName) as SourceConfig | undefined;

@@ -143,9 +143,9 @@ describe('fake Qovery: status', () => {
       { state: 'DEPLOYING', reads: 2 },
       { state: 'DEPLOYMENT_ERROR' },
     ]);
-    const firstId = (StatusSchema.parse(await (await deploy(jobId)).json())).deployment_request_id;
+    const firstId = StatusSchema.parse(await (await deploy(jobId)).json()).deployment_request_id;
     for (let i = 0; i < 7; i += 1) await fetch(`${fake.url}/job/${jobId}/status`); // walk to the end
-    const secondId = (StatusSchema.parse(await (await deploy(jobId)).json())).deployment_request_id;
+    const secondId = StatusSchema.parse(await (await deploy(jobId)).json()).deployment_request_id;
 
     const stale = await readStatus(jobId);
     expect(stale).toMatchObject({ state: 'DEPLOYMENT_ERROR', deployment_request_id: firstId });

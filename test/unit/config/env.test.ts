@@ -70,7 +70,9 @@ describe('loadEnv', () => {
   });
 
   it('puts every problem in the error message, one per line', () => {
-    expect(() => loadEnv({ PORT: '70000', RELAY_API_TOKEN: 'short' })).toThrow(/Invalid environment:\n {2}- PORT: .*\n {2}- RELAY_API_TOKEN: must be at least 16 characters\n {2}- QOVERY_API_TOKEN: required/);
+    expect(() => loadEnv({ PORT: '70000', RELAY_API_TOKEN: 'short' })).toThrow(
+      /Invalid environment:\n {2}- PORT: .*\n {2}- RELAY_API_TOKEN: must be at least 16 characters\n {2}- QOVERY_API_TOKEN: required/,
+    );
   });
 
   it('refuses values out of range', () => {

@@ -47,7 +47,14 @@ describe('parseRules', () => {
       { name: 'hub', type: 'dockerhub', token: 'hub-token-0123456789' },
     ]);
     expect(rules.routes).toEqual([
-      { name: 'api-main', source: 'github', match: { repository: 'acme/api', branch: 'main' }, target: { jobId: JOB_1 }, deploy: 'commit', allowDowngrade: false },
+      {
+        name: 'api-main',
+        source: 'github',
+        match: { repository: 'acme/api', branch: 'main' },
+        target: { jobId: JOB_1 },
+        deploy: 'commit',
+        allowDowngrade: false,
+      },
       { name: 'worker-release', source: 'hub', match: { image: 'acme/worker', tag: 'v*' }, target: { jobId: JOB_2 }, deploy: 'tag', allowDowngrade: false },
     ]);
   });
@@ -64,16 +71,16 @@ describe('parseRules', () => {
 
   it('fills defaults: no routes, an empty match, allowDowngrade off, the Authorization header name', () => {
     expect(parseRules(JSON.stringify({ sources: [GITHUB] }), {}).routes).toEqual([]);
-    const rules = parseRules(
-      rulesText({ sources: [GITHUB, { name: 'acr', type: 'acr', header: { value: 'Basic abc' } }], routes: [route()] }),
-      {},
-    );
+    const rules = parseRules(rulesText({ sources: [GITHUB, { name: 'acr', type: 'acr', header: { value: 'Basic abc' } }], routes: [route()] }), {});
     expect(rules.routes[0]).toMatchObject({ match: {}, allowDowngrade: false });
     expect(rules.sources[1]).toMatchObject({ header: { name: 'Authorization', value: 'Basic abc' } });
   });
 
   it('replaces ${VAR} anywhere in a string with the environment value', () => {
-    const text = rulesText({ sources: [{ name: 'gh', type: 'github', secret: 'pre-${GITHUB_WEBHOOK_SECRET}-post' }], routes: [route({ target: { jobId: '${JOB}' } })] });
+    const text = rulesText({
+      sources: [{ name: 'gh', type: 'github', secret: 'pre-${GITHUB_WEBHOOK_SECRET}-post' }],
+      routes: [route({ target: { jobId: '${JOB}' } })],
+    });
     const rules = parseRules(text, { ...ENV, JOB: JOB_2 });
     expect(rules.sources[0]?.secret).toBe('pre-gh-secret-post');
     expect(rules.routes[0]?.target.jobId).toBe(JOB_2);
@@ -86,7 +93,12 @@ describe('parseRules', () => {
   });
 
   it('names every unset variable, and treats an empty one as unset', () => {
-    const text = rulesText({ sources: [{ name: 'gh', type: 'github', secret: '${NOT_SET}' }, { name: 'hub', type: 'dockerhub', token: '${EMPTY}' }] });
+    const text = rulesText({
+      sources: [
+        { name: 'gh', type: 'github', secret: '${NOT_SET}' },
+        { name: 'hub', type: 'dockerhub', token: '${EMPTY}' },
+      ],
+    });
     expect(problemsOf(text, { EMPTY: '' })).toEqual([
       '${NOT_SET} is referenced but the environment variable is not set',
       '${EMPTY} is referenced but the environment variable is not set',
@@ -102,23 +114,38 @@ describe('parseRules', () => {
   });
 
   it('refuses an unknown source type', () => {
-    expect(problemsOf(rulesText({ sources: [{ name: 'x', type: 'sourceforge', secret: 's' }] }))).toEqual(['sources.0.type: unknown source type "sourceforge"']);
+    expect(problemsOf(rulesText({ sources: [{ name: 'x', type: 'sourceforge', secret: 's' }] }))).toEqual([
+      'sources.0.type: unknown source type "sourceforge"',
+    ]);
   });
 
-  it("refuses a source missing a key its provider requires", () => {
+  it('refuses a source missing a key its provider requires', () => {
     expect(problemsOf(rulesText({ sources: [{ name: 'gh', type: 'github' }] }))).toEqual(['sources.0.secret: required for type github']);
   });
 
   it('lists every missing required key', () => {
-    expect(problemsOf(rulesText({ sources: [{ name: 'nx', type: 'nexus' }] }))).toEqual(['sources.0.secret: required for type nexus', 'sources.0.registryHost: required for type nexus']);
+    expect(problemsOf(rulesText({ sources: [{ name: 'nx', type: 'nexus' }] }))).toEqual([
+      'sources.0.secret: required for type nexus',
+      'sources.0.registryHost: required for type nexus',
+    ]);
   });
 
   it('refuses a key the provider does not use, so a misplaced secret is not silently ignored', () => {
-    expect(problemsOf(rulesText({ sources: [{ name: 'gh', type: 'github', secret: 's', token: 'abcdefghij' }] }))).toEqual(['sources.0.token: not used by type github']);
+    expect(problemsOf(rulesText({ sources: [{ name: 'gh', type: 'github', secret: 's', token: 'abcdefghij' }] }))).toEqual([
+      'sources.0.token: not used by type github',
+    ]);
   });
 
   it("accepts a provider's optional keys", () => {
-    const rules = parseRules(rulesText({ sources: [{ name: 'gl', type: 'gitlab', token: 'abcdefghij', signingSecret: 'whsec' }, { name: 'reg', type: 'distribution', header: { value: 'Bearer x' }, registryHost: 'registry.example.com' }] }), {});
+    const rules = parseRules(
+      rulesText({
+        sources: [
+          { name: 'gl', type: 'gitlab', token: 'abcdefghij', signingSecret: 'whsec' },
+          { name: 'reg', type: 'distribution', header: { value: 'Bearer x' }, registryHost: 'registry.example.com' },
+        ],
+      }),
+      {},
+    );
     expect(rules.sources.map((s) => s.name)).toEqual(['gl', 'reg']);
   });
 
@@ -132,7 +159,9 @@ describe('parseRules', () => {
   });
 
   it('refuses a token shorter than 8 characters', () => {
-    expect(problemsOf(rulesText({ sources: [{ name: 'hub', type: 'dockerhub', token: 'short' }] }))).toEqual(['sources.0.token: must be at least 8 characters']);
+    expect(problemsOf(rulesText({ sources: [{ name: 'hub', type: 'dockerhub', token: 'short' }] }))).toEqual([
+      'sources.0.token: must be at least 8 characters',
+    ]);
   });
 
   it('refuses a source name that cannot be a URL path segment', () => {
@@ -173,8 +202,13 @@ describe('parseRules', () => {
   });
 
   it('refuses an invalid semver range and reads a valid one with includePrerelease off by default', () => {
-    expect(problemsOf(rulesText({ routes: [route({ match: { tag: { semver: 'one point two' } } })] }))).toEqual(['routes.0.match.tag.semver: not a valid semver range']);
-    expect(parseRules(rulesText({ routes: [route({ match: { tag: { semver: '>=1.2.0 <2' } } })] }), {}).routes[0]?.match.tag).toEqual({ semver: '>=1.2.0 <2', includePrerelease: false });
+    expect(problemsOf(rulesText({ routes: [route({ match: { tag: { semver: 'one point two' } } })] }))).toEqual([
+      'routes.0.match.tag.semver: not a valid semver range',
+    ]);
+    expect(parseRules(rulesText({ routes: [route({ match: { tag: { semver: '>=1.2.0 <2' } } })] }), {}).routes[0]?.match.tag).toEqual({
+      semver: '>=1.2.0 <2',
+      includePrerelease: false,
+    });
   });
 
   it('refuses an unknown placeholder in a tag template', () => {
@@ -200,7 +234,10 @@ describe('parseRules', () => {
 
   it('lists problems from several sources and routes in one error', () => {
     const text = rulesText({
-      sources: [{ name: 'gh', type: 'github' }, { name: 'x', type: 'nope' }],
+      sources: [
+        { name: 'gh', type: 'github' },
+        { name: 'x', type: 'nope' },
+      ],
       routes: [route({ target: { jobId: 'nope' } }), route({ name: 'r2', source: 'missing' })],
     });
     expect(problemsOf(text)).toEqual([

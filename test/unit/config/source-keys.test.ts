@@ -16,11 +16,15 @@ describe('sources whose provider takes one of several keys', () => {
   it('refuses a gitlab source with neither token nor signingSecret, and accepts either or both', () => {
     expect(problemsOf('sources: [{ name: gl, type: gitlab }]').join('\n')).toContain('needs one of: token, signingSecret');
     expect(problemsOf('sources: [{ name: gl, type: gitlab, token: "gitlab-token-1" }]')).toEqual([]);
-    expect(problemsOf('sources: [{ name: gl, type: gitlab, token: "gitlab-token-1", signingSecret: "whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=" }]')).toEqual([]);
+    expect(
+      problemsOf('sources: [{ name: gl, type: gitlab, token: "gitlab-token-1", signingSecret: "whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=" }]'),
+    ).toEqual([]);
   });
 
   it('refuses a jfrog source with both a plain token and a signing secret, or with neither', () => {
-    expect(problemsOf('sources: [{ name: jf, type: jfrog, registryHost: acme.jfrog.io, token: "jfrog-token-1", secret: s }]').join('\n')).toContain('takes only one of: token, secret');
+    expect(problemsOf('sources: [{ name: jf, type: jfrog, registryHost: acme.jfrog.io, token: "jfrog-token-1", secret: s }]').join('\n')).toContain(
+      'takes only one of: token, secret',
+    );
     expect(problemsOf('sources: [{ name: jf, type: jfrog, registryHost: acme.jfrog.io }]').join('\n')).toContain('needs one of: token, secret');
   });
 });

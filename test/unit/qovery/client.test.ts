@@ -143,7 +143,11 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url, seen } = await serve((_req, res) => json(res, 200, { id: JOB_ID, state: 'DEPLOYING', status_details: { action: 'DEPLOY' } }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    expect(await client.getJobStatus(JOB_ID)).toEqual({ ok: true, httpStatus: 200, status: { id: JOB_ID, state: 'DEPLOYING', status_details: { action: 'DEPLOY' } } });
+    expect(await client.getJobStatus(JOB_ID)).toEqual({
+      ok: true,
+      httpStatus: 200,
+      status: { id: JOB_ID, state: 'DEPLOYING', status_details: { action: 'DEPLOY' } },
+    });
     expect(seen[0]).toMatchObject({ method: 'GET', url: `/job/${JOB_ID}/status`, body: '' });
   });
 
@@ -154,7 +158,9 @@ describe('createQoveryClient against a real HTTP server', () => {
   });
 
   it('classifies a 503 as a retryable HTTP failure', async () => {
-    const { url } = await serve((_req, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<html><head><title>Service Unavailable</title></head></html>'));
+    const { url } = await serve((_req, res) =>
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><head><title>Service Unavailable</title></head></html>'),
+    );
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
     expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
@@ -169,14 +175,25 @@ describe('createQoveryClient against a real HTTP server', () => {
   it('classifies a 409 (operation in progress) as retryable', async () => {
     const { url } = await serve((_req, res) => json(res, 409, { status: 409, detail: 'a deployment is already running' }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toMatchObject({ ok: false, retryable: true, httpStatus: 409, detail: 'a deployment is already running' });
+    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toMatchObject({
+      ok: false,
+      retryable: true,
+      httpStatus: 409,
+      detail: 'a deployment is already running',
+    });
   });
 
   it("classifies a 404 as not retryable, with Qovery's detail", async () => {
     const { url } = await serve((_req, res) => json(res, 404, { status: 404, detail: 'Job not found' }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({ ok: false, kind: 'http', retryable: false, httpStatus: 404, detail: 'Job not found' });
+    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
+      ok: false,
+      kind: 'http',
+      retryable: false,
+      httpStatus: 404,
+      detail: 'Job not found',
+    });
   });
 
   it('classifies a 401 with an empty body as not retryable', async () => {
@@ -210,7 +227,12 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url, seen } = await serve(() => undefined);
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 200 });
 
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({ ok: false, kind: 'timeout', retryable: true, detail: 'no answer from Qovery within 200 ms' });
+    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
+      ok: false,
+      kind: 'timeout',
+      retryable: true,
+      detail: 'no answer from Qovery within 200 ms',
+    });
     expect(seen).toHaveLength(1);
   });
 

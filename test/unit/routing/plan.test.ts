@@ -141,7 +141,10 @@ describe('compileImagePattern', () => {
   it('is what a route image key uses', () => {
     const plan = compile({ source: 'hub', match: { image: 'acme/worker' }, deploy: 'tag' });
     expect(plan('hub', [image({ image: 'ghcr.io/acme/worker' })]).matched).toBe(true);
-    expect(plan('hub', [image({ image: 'docker.io/acme/api' })])).toEqual({ matched: false, reason: 'no route matched; closest: route "route-1": image "docker.io/acme/api" does not match "acme/worker"' });
+    expect(plan('hub', [image({ image: 'docker.io/acme/api' })])).toEqual({
+      matched: false,
+      reason: 'no route matched; closest: route "route-1": image "docker.io/acme/api" does not match "acme/worker"',
+    });
   });
 });
 

@@ -29,7 +29,10 @@ describe('acr parse', () => {
     const fixture = load('push.json');
     const quarantined = parseFixture(fixture, { ...fixture.body, action: 'quarantine' });
     expect(quarantined).toMatchObject({ kind: 'ignored', event: 'quarantine', read: { image: 'acme.azurecr.io/acme/api', tag: 'v2.3.0' } });
-    expect(parseFixture(fixture, { ...fixture.body, action: 'chart_delete' })).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('chart_delete') });
+    expect(parseFixture(fixture, { ...fixture.body, action: 'chart_delete' })).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringContaining('chart_delete'),
+    });
   });
 
   it('is invalid when a push lacks what ACR always sends', () => {
@@ -48,7 +51,10 @@ describe('acr authenticate', () => {
   it('reads the configured custom header whatever its case', () => {
     const source = load('push-by-digest.json').source;
     expect(acr.authenticate(source, request({ 'x-relay-key': 'acr-relay-key-5e02' }))).toEqual({ ok: true });
-    expect(acr.authenticate(source, request({ authorization: 'acr-relay-key-5e02' }))).toMatchObject({ ok: false, reason: expect.stringContaining('X-Relay-Key') });
+    expect(acr.authenticate(source, request({ authorization: 'acr-relay-key-5e02' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('X-Relay-Key'),
+    });
   });
 
   it('refuses a source with no header configured', () => {

@@ -62,7 +62,7 @@ describe('bitbucket parse', () => {
     expect(first).toMatch(/^derived-/);
     expect(idOf(structuredClone(fixture.body))).toBe(first);
     const next = structuredClone(fixture.body);
-    Object.assign((firstNew(next).target as object), { hash: 'e4b8c1d2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8' });
+    Object.assign(firstNew(next).target as object, { hash: 'e4b8c1d2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8' });
     expect(idOf(next)).not.toBe(first);
   });
 });

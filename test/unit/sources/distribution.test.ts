@@ -54,7 +54,9 @@ describe('distribution parse', () => {
 
   it('ignores deletions', () => {
     const fixture = singleArch();
-    const deletion = { events: [{ id: 'del-1', timestamp: '2026-11-22T08:00:00Z', action: 'delete', target: { digest: 'sha256:aa', repository: 'acme/api' } }] };
+    const deletion = {
+      events: [{ id: 'del-1', timestamp: '2026-11-22T08:00:00Z', action: 'delete', target: { digest: 'sha256:aa', repository: 'acme/api' } }],
+    };
     expect(parseFixture(fixture, deletion)).toMatchObject({ kind: 'ignored', event: 'delete', reason: expect.stringContaining('delete of acme/api') });
   });
 

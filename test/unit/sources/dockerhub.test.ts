@@ -22,7 +22,10 @@ describe('dockerhub parse', () => {
   it('is invalid without a tag or a repository name, and does not throw on an absurd push time', () => {
     const fixture = load('push-tag.json');
     const body = fixture.body as { push_data: Record<string, unknown>; repository: Record<string, unknown> };
-    expect(parseFixture(fixture, { ...body, push_data: { pushed_at: 1 } })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('push_data.tag') });
+    expect(parseFixture(fixture, { ...body, push_data: { pushed_at: 1 } })).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('push_data.tag'),
+    });
     expect(parseFixture(fixture, { ...body, repository: {} })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('repo_name') });
     const absurd = parseFixture(fixture, { ...body, push_data: { ...body.push_data, pushed_at: 1e20 } });
     expect(absurd).toMatchObject({ kind: 'events' });
@@ -32,7 +35,12 @@ describe('dockerhub parse', () => {
 
 describe('dockerhub authenticate', () => {
   const fixture = load('push-tag.json');
-  const request = (pathToken?: string): WebhookRequest => ({ headers: {}, rawBody: Buffer.from('{}'), now: new Date(), ...(pathToken !== undefined && { pathToken }) });
+  const request = (pathToken?: string): WebhookRequest => ({
+    headers: {},
+    rawBody: Buffer.from('{}'),
+    now: new Date(),
+    ...(pathToken !== undefined && { pathToken }),
+  });
 
   it('accepts the configured path token and refuses a wrong or missing one', () => {
     expect(dockerhub.authenticate(fixture.source, request('hub-path-token-0123456789'))).toEqual({ ok: true });

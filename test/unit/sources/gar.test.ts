@@ -32,7 +32,11 @@ describe('gar parse', () => {
     const fixture = load('insert-tag.json');
     expect(deliveryIdOf(parseFixture(fixture))).toBe('13419835720987651');
     expect(deliveryIdOf(parseFixture(fixture, structuredClone(fixture.body)))).toBe('13419835720987651');
-    const next = withMessage(fixture, { data: encode({ ...fixture.decodedData, tag: 'us-docker.pkg.dev/acme-prod/containers/api:v5.0.2' }), messageId: '13419835720990001', message_id: '13419835720990001' });
+    const next = withMessage(fixture, {
+      data: encode({ ...fixture.decodedData, tag: 'us-docker.pkg.dev/acme-prod/containers/api:v5.0.2' }),
+      messageId: '13419835720990001',
+      message_id: '13419835720990001',
+    });
     expect(deliveryIdOf(parseFixture(fixture, next))).toBe('13419835720990001');
   });
 
@@ -48,7 +52,9 @@ describe('gar parse', () => {
 
   it('reads Container Registry (gcr.io) and registry hosts with a port from the tag reference', () => {
     const fixture = load('insert-tag.json');
-    const gcr = withMessage(fixture, { data: encode({ action: 'INSERT', digest: 'gcr.io/acme-legacy/web@sha256:ab12', tag: 'gcr.io/acme-legacy/web:latest' }) });
+    const gcr = withMessage(fixture, {
+      data: encode({ action: 'INSERT', digest: 'gcr.io/acme-legacy/web@sha256:ab12', tag: 'gcr.io/acme-legacy/web:latest' }),
+    });
     expect(parseFixture(fixture, gcr)).toMatchObject({ kind: 'events', events: [{ image: 'gcr.io/acme-legacy/web', tag: 'latest', digest: 'sha256:ab12' }] });
   });
 
@@ -56,8 +62,14 @@ describe('gar parse', () => {
     const fixture = load('insert-tag.json');
     const { messageId: _a, message_id: _b, ...withoutId } = fixture.body.message;
     expect(parseFixture(fixture, { ...fixture.body, message: withoutId })).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('messageId') });
-    expect(parseFixture(fixture, withMessage(fixture, { data: 'not base64 json!' }))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('message.data') });
-    expect(parseFixture(fixture, withMessage(fixture, { data: encode({ digest: 'x' }) }))).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('action') });
+    expect(parseFixture(fixture, withMessage(fixture, { data: 'not base64 json!' }))).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('message.data'),
+    });
+    expect(parseFixture(fixture, withMessage(fixture, { data: encode({ digest: 'x' }) }))).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('action'),
+    });
     // An unwrapped delivery (payload unwrapping on) is the bare notification: not this shape.
     expect(parseFixture(fixture, fixture.decodedData)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('message') });
   });
@@ -65,7 +77,12 @@ describe('gar parse', () => {
 
 describe('gar authenticate', () => {
   const fixture = load('insert-tag.json');
-  const request = (pathToken?: string): WebhookRequest => ({ headers: {}, rawBody: Buffer.from('{}'), now: new Date(), ...(pathToken !== undefined && { pathToken }) });
+  const request = (pathToken?: string): WebhookRequest => ({
+    headers: {},
+    rawBody: Buffer.from('{}'),
+    now: new Date(),
+    ...(pathToken !== undefined && { pathToken }),
+  });
 
   it('accepts the configured token in the push endpoint path and refuses another or none', () => {
     expect(gar.authenticate(fixture.source, request('gar-test-token-c81e2b'))).toEqual({ ok: true });

@@ -56,8 +56,7 @@ describe('jfrog authenticate', () => {
   const fixture = load('pushed-token.json');
   const rawBody = Buffer.from(JSON.stringify(fixture.body));
   const signature = createHmac('sha256', 'the-secret').update(rawBody).digest('hex');
-  const auth = (source: SourceConfig, value: string) =>
-    jfrog.authenticate(source, { headers: { 'x-jfrog-event-auth': value }, rawBody, now: new Date() });
+  const auth = (source: SourceConfig, value: string) => jfrog.authenticate(source, { headers: { 'x-jfrog-event-auth': value }, rawBody, now: new Date() });
   const base = { name: 'artifactory', type: 'jfrog', registryHost: 'acme.jfrog.io' };
 
   it('refuses a source with neither token nor secret, or with both', () => {

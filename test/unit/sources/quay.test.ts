@@ -57,7 +57,12 @@ describe('quay parse', () => {
 
 describe('quay authenticate', () => {
   const fixture = load('repo-push.json');
-  const request = (pathToken?: string): WebhookRequest => ({ headers: {}, rawBody: Buffer.from('{}'), now: NOW, ...(pathToken !== undefined && { pathToken }) });
+  const request = (pathToken?: string): WebhookRequest => ({
+    headers: {},
+    rawBody: Buffer.from('{}'),
+    now: NOW,
+    ...(pathToken !== undefined && { pathToken }),
+  });
 
   it('accepts the configured token in the path and refuses another or none', () => {
     expect(quay.authenticate(fixture.source, request('quay-test-token-7f3a9c'))).toEqual({ ok: true });

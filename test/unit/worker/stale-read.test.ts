@@ -54,7 +54,7 @@ describe('isStaleRead', () => {
     expect(isStaleRead(deployment(), status({ state: 'DEPLOYMENT_ERROR', deployment_request_id: null }), 1000, GRACE_MS)).toBe(true);
   });
 
-  it('without our id, Qovery\'s id alone does not decide', () => {
+  it("without our id, Qovery's id alone does not decide", () => {
     expect(isStaleRead(deployment(), status({ deployment_request_id: 'req-9' }), 1000, GRACE_MS)).toBe(true);
   });
 
@@ -87,7 +87,9 @@ describe('deployAlreadyHappened', () => {
   const intentAt = ACCEPTED_AT;
 
   it('is true when the request id changed and the deployment is dated after the intent', () => {
-    expect(deployAlreadyHappened(status({ deployment_request_id: 'req-2', last_deployment_date: at(2_000) }), { dispatchedRequestId: 'req-1' }, intentAt)).toBe(true);
+    expect(deployAlreadyHappened(status({ deployment_request_id: 'req-2', last_deployment_date: at(2_000) }), { dispatchedRequestId: 'req-1' }, intentAt)).toBe(
+      true,
+    );
   });
 
   it('is true when the request id changed and Qovery gives no date', () => {
@@ -99,11 +101,15 @@ describe('deployAlreadyHappened', () => {
   });
 
   it('is false when the request id is the one the relay last dispatched', () => {
-    expect(deployAlreadyHappened(status({ deployment_request_id: 'req-1', last_deployment_date: at(2_000) }), { dispatchedRequestId: 'req-1' }, intentAt)).toBe(false);
+    expect(deployAlreadyHappened(status({ deployment_request_id: 'req-1', last_deployment_date: at(2_000) }), { dispatchedRequestId: 'req-1' }, intentAt)).toBe(
+      false,
+    );
   });
 
   it('is false when the request id changed but the deployment is older than the intent (someone else deployed before)', () => {
-    expect(deployAlreadyHappened(status({ deployment_request_id: 'req-2', last_deployment_date: at(-600_000) }), { dispatchedRequestId: 'req-1' }, intentAt)).toBe(false);
+    expect(
+      deployAlreadyHappened(status({ deployment_request_id: 'req-2', last_deployment_date: at(-600_000) }), { dispatchedRequestId: 'req-1' }, intentAt),
+    ).toBe(false);
   });
 
   it('without a request id, is false when the deployment is dated before the intent', () => {
