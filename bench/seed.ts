@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { relayKeys } from '../src/redis/keys.js';
 import { createHistory, type NewDeployment } from '../src/history/history.js';
 import type { Delivery } from '../src/history/model.js';
 import { DEPLOY_QUEUE, type DeployJobData } from '../src/queue/jobs.js';
@@ -12,7 +13,7 @@ import { commitFor, jobIdFor, repositoryFor } from './pushes.js';
  * push through all of them would make the set-up, not the relay, the thing measured.
  */
 export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs: number, batch = 250): Promise<void> {
-  const history = createHistory({ redis: redis.client, prefix });
+  const history = createHistory({ redis: redis.client, keys: relayKeys(prefix) });
   const connection = redis.client.duplicate();
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection, prefix });
   const producer = createDeployProducer({ queue });

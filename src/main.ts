@@ -2,14 +2,15 @@ import { loadDotEnv, loadEnv } from './config/env.js';
 import { ConfigError } from './config/errors.js';
 import { createRulesReloader } from './config/reload.js';
 import { loadRules } from './config/rules.js';
-import { createLogger } from './logger.js';
+import { createLogger } from './shared/logger.js';
+import { REDACTED_PATHS } from './sources/registry.js';
 import { startRelay } from './relay.js';
 
 /** Composition root: config -> logger -> rules -> relay (queue, worker, app) -> listen; shutdown. */
 async function main(): Promise<void> {
   loadDotEnv();
   const env = loadEnv();
-  const logger = createLogger(env.LOG_LEVEL);
+  const logger = createLogger(env.LOG_LEVEL, REDACTED_PATHS);
   const rules = await loadRules(env.RELAY_CONFIG, process.env);
   const relay = await startRelay(env, rules, logger);
 

@@ -9,7 +9,8 @@ import { buildApp } from './http/app.js';
 import { createIntake } from './intake/receive.js';
 import { createQoveryClient } from './qovery/client.js';
 import { createQoveryBudget } from './qovery/rate-limit.js';
-import { createRedis, whenReady } from './queue/connection.js';
+import { createRedis, whenReady } from './redis/connection.js';
+import { relayKeys, type RelayKeys } from './redis/keys.js';
 import { DEPLOY_QUEUE, type DeployJobData } from './queue/jobs.js';
 import { createDeployProducer } from './queue/producer.js';
 import { createActiveRules, type ActiveRules } from './routing/active-rules.js';
@@ -60,12 +61,12 @@ function withDeadline(promise: Promise<unknown>, ms: number): Promise<unknown> {
 
 function startWorkerSide(
   config: RelayConfig,
-  deps: { history: History; logger: Logger; queue: Queue<DeployJobData>; producer: ReturnType<typeof createDeployProducer>; redis: Redis },
+  deps: { history: History; logger: Logger; queue: Queue<DeployJobData>; producer: ReturnType<typeof createDeployProducer>; redis: Redis; keys: RelayKeys },
 ) {
   const { history, logger } = deps;
   const qovery = createQoveryClient({ baseUrl: config.QOVERY_API_URL, token: config.QOVERY_API_TOKEN ?? '', timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS });
-  const budget = createQoveryBudget({ redis: deps.redis, key: history.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
-  const coordination = createJobCoordination({ redis: deps.redis, keys: history.keys });
+  const budget = createQoveryBudget({ redis: deps.redis, key: deps.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
+  const coordination = createJobCoordination({ redis: deps.redis, keys: deps.keys });
   const backoff = { baseMs: config.DEPLOY_BACKOFF_BASE_MS, maxMs: config.DEPLOY_BACKOFF_MAX_MS };
   const deploy = createDeployPhase({
     history,
@@ -92,11 +93,11 @@ function startWorkerSide(
     history,
     logger,
     processor: createDeployProcessor({ history, deploy, follow, logger }),
-    options: { prefix: config.RELAY_KEY_PREFIX, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_MS },
+    options: { prefix: deps.keys.queuePrefix, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_MS },
   });
   const reconciler = createReconciler({
     redis: deps.redis,
-    history,
+    keys: deps.keys,
     queue: deps.queue,
     producer: deps.producer,
     logger,
@@ -122,8 +123,9 @@ function startWorkerSide(
 export async function startRelay(config: RelayConfig, rules: Rules, logger: Logger): Promise<Relay> {
   const redis = createRedis(config.REDIS_URL, 'history', logger);
   const producerRedis = createRedis(config.REDIS_URL, 'producer', logger);
-  const history = createHistory({ redis, prefix: config.RELAY_KEY_PREFIX, logger });
-  const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: config.RELAY_KEY_PREFIX });
+  const keys = relayKeys(config.RELAY_KEY_PREFIX);
+  const history = createHistory({ redis, keys, logger });
+  const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: keys.queuePrefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   const producer = createDeployProducer({ queue });
   if (!(await whenReady(producerRedis, 5_000)))
@@ -141,10 +143,10 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
       isReady: async () => (await producerRedis.ping()) === 'PONG',
       apiToken: config.RELAY_API_TOKEN,
       bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
-      rateLimit: { max: config.RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS, redis: producerRedis, nameSpace: config.RELAY_KEY_PREFIX },
+      rateLimit: { max: config.RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS, redis: producerRedis, nameSpace: keys.rateLimitNamespace },
     });
   }
-  const workerSide = config.RELAY_ROLE !== 'api' ? startWorkerSide(config, { history, logger, queue, producer, redis }) : undefined;
+  const workerSide = config.RELAY_ROLE !== 'api' ? startWorkerSide(config, { history, logger, queue, producer, redis, keys }) : undefined;
 
   return {
     ...(app && { app }),

@@ -1,4 +1,4 @@
-import { historyKeys } from '../../src/history/keys.js';
+import { relayKeys } from '../../src/redis/keys.js';
 import { DEPLOYMENT_STATUSES, TERMINAL_STATUSES } from '../../src/history/model.js';
 import { paced } from '../load.js';
 import { asDelivery, commitFor, jobIdFor, rulesYaml, signedPush, type SignedPush } from '../pushes.js';
@@ -13,7 +13,7 @@ const PUSHES = 1_000;
 const SOCKETS = 256;
 
 async function statusCounts(redis: PrivateRedis, prefix: string): Promise<Record<string, number>> {
-  const keys = historyKeys(prefix);
+  const keys = relayKeys(prefix);
   const counts = await Promise.all(DEPLOYMENT_STATUSES.map((s) => redis.client.zcard(keys.deploymentIndex('status', s))));
   return Object.fromEntries(DEPLOYMENT_STATUSES.map((s, i) => [s, counts[i] ?? 0]).filter(([, n]) => n !== 0));
 }
@@ -69,7 +69,7 @@ async function measure(ctx: BenchContext): Promise<Figures> {
           .reduce((n, [, v]) => n + v, 0),
       );
     const settled = await until(async () => (await ended()) >= PUSHES, 30_000, 200);
-    const keys = historyKeys(prefix);
+    const keys = relayKeys(prefix);
     const deployCalls = fake.deployCalls(jobIdFor(0));
     const newestAt = deployCalls.find((c) => commitOf(c.body) === NEWEST)?.at;
     return {

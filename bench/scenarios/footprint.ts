@@ -1,4 +1,4 @@
-import { historyKeys } from '../../src/history/keys.js';
+import { relayKeys } from '../../src/redis/keys.js';
 import { hammer } from '../load.js';
 import { asDelivery, commitFor, rulesYaml, signedPush } from '../pushes.js';
 import { scope } from '../cleanup.js';
@@ -67,7 +67,7 @@ async function storage(ctx: BenchContext): Promise<Storage> {
         return { headers: asDelivery(push), body: push.body };
       },
     });
-    const keys = historyKeys(prefix);
+    const keys = relayKeys(prefix);
     await until(async () => (await redis.client.zcard(keys.deploymentIndex('status', 'succeeded'))) >= DEPLOYMENTS, 30_000, 200);
     const used = (await redis.usedMemory()) - before;
     const groups = Object.fromEntries(await memoryByGroup(redis.client, prefix, (key) => groupOf(prefix, key)));

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import semver from 'semver';
 import { providerFor } from '../sources/registry.js';
-import type { SourceKey } from '../sources/types.js';
+import { SOURCE_KEYS, type SourceKey } from '../sources/types.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { templateProblems } from './template.js';
@@ -21,20 +21,23 @@ const pattern = z
       ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
     }
   });
-const SOURCE_KEYS: readonly SourceKey[] = ['secret', 'token', 'signingSecret', 'header', 'registryHost'];
+/** How each source key is validated; `satisfies` makes a key added to SOURCE_KEYS fail here until it is. */
+const sourceKeySchemas = {
+  secret: z.string().min(1).optional(),
+  token: z.string().min(8, 'must be at least 8 characters').optional(),
+  signingSecret: z.string().min(1).optional(),
+  header: z
+    .object({ name: z.string().min(1).default('Authorization'), value: z.string().min(1) })
+    .strict()
+    .optional(),
+  registryHost: z.string().min(1).optional(),
+} satisfies Record<SourceKey, z.ZodType>;
 
 const sourceSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" or "_" (it is a URL path segment)'),
     type: z.string(),
-    secret: z.string().min(1).optional(),
-    token: z.string().min(8, 'must be at least 8 characters').optional(),
-    signingSecret: z.string().min(1).optional(),
-    header: z
-      .object({ name: z.string().min(1).default('Authorization'), value: z.string().min(1) })
-      .strict()
-      .optional(),
-    registryHost: z.string().min(1).optional(),
+    ...sourceKeySchemas,
   })
   .strict()
   .superRefine((source, ctx) => {

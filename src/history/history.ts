@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashPairs } from './codec.js';
-import { historyKeys, type DeploymentIndexField } from './keys.js';
-import { luaScript, type RedisClient } from './lua.js';
+import type { DeploymentIndexField, RelayKeys } from '../redis/keys.js';
+import { luaScript, type RedisClient } from '../redis/scripts.js';
 import { ALLOWED_FROM, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
 import { pageIndex, type Page } from './queries.js';
 import { RECORD_DELIVERY, TRANSITION } from './scripts.js';
@@ -64,10 +64,11 @@ export function pushOrder(pushedAt: string | undefined, arrivalMs: number): numb
 /** Statuses after which a deployment no longer competes for its job's next deploy. */
 const LEAVES_PENDING: ReadonlySet<DeploymentStatus> = new Set([...TERMINAL_STATUSES, 'accepted']);
 
-export function createHistory(deps: { redis: RedisClient; prefix: string; now?: () => Date; logger?: Logger }) {
-  const { redis } = deps;
-  const keys = historyKeys(deps.prefix);
+export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?: () => Date; logger?: Logger }) {
+  const { redis, keys } = deps;
   const now = deps.now ?? (() => new Date());
+  // The transition script reads the job id from the deployment, so it gets the key around it.
+  const aroundJobId = keys.jobPending('\n').split('\n');
 
   async function loadDeployments(ids: readonly string[]): Promise<Array<Deployment | undefined>> {
     if (ids.length === 0) return [];
@@ -89,8 +90,6 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
   }
 
   return {
-    keys,
-
     /**
      * Stores a delivery with all its deployments, their indexes and first transitions in one
      * atomic step. When the delivery id is already stored nothing is written and the stored
@@ -101,16 +100,25 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
       const received = new Date(delivery.receivedAt);
       const member = keys.deliveryMember(delivery.source, delivery.id);
       const deliveryEvent = JSON.stringify({ type: 'delivery', id: delivery.id, source: delivery.source, outcome: delivery.outcome });
+      const scriptKeys = [
+        keys.delivery(member),
+        keys.deliveries,
+        keys.deliveryIndex('source', delivery.source),
+        keys.deliveryIndex('outcome', delivery.outcome),
+        keys.deliverySources,
+        keys.deployments,
+        keys.deploymentIndex('status', 'queued'),
+        keys.deploymentIndex('source', delivery.source),
+      ];
       const args: Array<string | number> = [
-        keys.prefix,
         JSON.stringify(delivery),
         member,
         received.getTime(),
-        delivery.source,
-        delivery.outcome,
-        deployments.length,
         delivery.id,
+        delivery.source,
         deliveryEvent,
+        keys.events,
+        deployments.length,
       ];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
@@ -127,9 +135,16 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
         });
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
         const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
-        args.push(d.id, d.jobId, d.route, order, JSON.stringify(transition), event, JSON.stringify(pairs));
+        scriptKeys.push(
+          keys.deployment(d.id),
+          keys.transitions(d.id),
+          keys.deploymentIndex('job', d.jobId),
+          keys.deploymentIndex('route', d.route),
+          keys.jobPending(d.jobId),
+        );
+        args.push(d.id, order, JSON.stringify(transition), event, pairs.length, ...pairs);
       }
-      const existing = await recordDeliveryScript(via, [keys.delivery(member)], args);
+      const existing = await recordDeliveryScript(via, scriptKeys, args);
       return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
     },
 
@@ -158,14 +173,16 @@ export function createHistory(deps: { redis: RedisClient; prefix: string; now?: 
         redis,
         [keys.deployment(deploymentId), keys.transitions(deploymentId)],
         [
-          keys.prefix,
           input.status,
           allowed,
           JSON.stringify(transition),
           at,
-          JSON.stringify(toHashPairs(input.set ?? {})),
           LEAVES_PENDING.has(input.status) ? '1' : '0',
           input.countAttempt ? '1' : '0',
+          keys.deploymentIndexPrefix('status'),
+          ...aroundJobId,
+          keys.events,
+          ...toHashPairs(input.set ?? {}),
         ],
       )) as [number, string];
       if (result[0] !== 1) return { applied: false, current: result[1] as DeploymentStatus | 'missing' };

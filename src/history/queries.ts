@@ -1,5 +1,5 @@
 import { decodeCursor, encodeCursor } from './cursor.js';
-import type { RedisClient } from './lua.js';
+import type { RedisClient } from '../redis/scripts.js';
 
 export interface Page<T> {
   readonly items: readonly T[];

@@ -1,59 +1,65 @@
 /**
  * Lua scripts keep each logical write atomic and to one round trip: a delivery with all its
  * deployments and indexes, or one status transition with its index moves and its publication.
+ *
+ * Redis does not roll a script back when a command in it fails, so these scripts are written to
+ * have nothing that can fail once the first write is made: every value arrives encoded (no JSON
+ * decoding in Lua, which also refused some escapes), every check runs before the first write, and
+ * the `#!lua` line makes Redis refuse the whole script up front when it is out of memory, rather
+ * than at the first write. Key names come from src/redis/keys.ts, as KEYS or as the fixed head of
+ * a key whose variable part is read inside the script.
  */
 
-// KEYS[1] delivery key. ARGV: prefix, delivery JSON, index member, score, source, outcome, count,
-// delivery id, delivery event JSON, then per deployment: id, jobId, route, order, transition JSON,
-// event JSON, n, and n hash field/value pairs. Everything arrives encoded: decoding or encoding
-// JSON in Lua was a third of the script's cost.
-export const RECORD_DELIVERY = `
+// KEYS: 1 delivery, 2 deliveries index, 3 deliveries by source, 4 deliveries by outcome,
+// 5 delivery-id -> source hash, 6 deployments index, 7 queued-status index, 8 deployments by
+// source; then per deployment: its hash, its transitions, by job, by route, the job's pending set.
+// ARGV: 1 delivery JSON, 2 index member, 3 score, 4 delivery id, 5 source, 6 delivery event JSON,
+// 7 events channel, 8 deployment count; then per deployment: id, push order, transition JSON,
+// event JSON, n, and n hash field/value strings.
+export const RECORD_DELIVERY = `#!lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[1]) end
-local p = ARGV[1]
-local score = ARGV[4]
-local source = ARGV[5]
-redis.call('SET', KEYS[1], ARGV[2])
-redis.call('ZADD', p .. ':dlvs', score, ARGV[3])
-redis.call('ZADD', p .. ':dlvs:source:' .. source, score, ARGV[3])
-redis.call('ZADD', p .. ':dlvs:outcome:' .. ARGV[6], score, ARGV[3])
-redis.call('HSET', p .. ':dlv-sources', ARGV[8], source)
-local i = 10
-for _ = 1, tonumber(ARGV[7]) do
-  local id, jobId = ARGV[i], ARGV[i + 1]
-  local hash = p .. ':dep:' .. id
-  redis.call('HSET', hash, unpack(cjson.decode(ARGV[i + 6])))
-  redis.call('RPUSH', hash .. ':tr', ARGV[i + 4])
-  redis.call('ZADD', p .. ':deps', score, id)
-  redis.call('ZADD', p .. ':deps:job:' .. jobId, score, id)
-  redis.call('ZADD', p .. ':deps:status:queued', score, id)
-  redis.call('ZADD', p .. ':deps:route:' .. ARGV[i + 2], score, id)
-  redis.call('ZADD', p .. ':deps:source:' .. source, score, id)
-  redis.call('ZADD', p .. ':job:' .. jobId .. ':pending', ARGV[i + 3], id)
-  redis.call('PUBLISH', p .. ':events', ARGV[i + 5])
-  i = i + 7
+local member, score = ARGV[2], ARGV[3]
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], score, member)
+redis.call('ZADD', KEYS[3], score, member)
+redis.call('ZADD', KEYS[4], score, member)
+redis.call('HSET', KEYS[5], ARGV[4], ARGV[5])
+local k, a = 9, 9
+for _ = 1, tonumber(ARGV[8]) do
+  local id, order, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 4])
+  redis.call('HSET', KEYS[k], unpack(ARGV, a + 5, a + 4 + n))
+  redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
+  redis.call('ZADD', KEYS[6], score, id)
+  redis.call('ZADD', KEYS[7], score, id)
+  redis.call('ZADD', KEYS[8], score, id)
+  redis.call('ZADD', KEYS[k + 2], score, id)
+  redis.call('ZADD', KEYS[k + 3], score, id)
+  redis.call('ZADD', KEYS[k + 4], order, id)
+  redis.call('PUBLISH', ARGV[7], ARGV[a + 3])
+  k, a = k + 5, a + 5 + n
 end
-redis.call('PUBLISH', p .. ':events', ARGV[9])
+redis.call('PUBLISH', ARGV[7], ARGV[6])
 return false
 `;
 
-// KEYS[1] deployment hash, KEYS[2] its transitions list. ARGV: prefix, new status,
-// allowed-from list as ",a,b,", transition JSON, updatedAt, extra field/value list as JSON, leaves-pending flag.
+// KEYS: 1 deployment hash, 2 its transitions. ARGV: 1 new status, 2 allowed-from list as ",a,b,",
+// 3 transition JSON, 4 updatedAt, 5 leaves-pending flag, 6 count-attempt flag, 7 status index
+// head, 8 and 9 the job's pending-set key around the job id, 10 events channel, then field/value
+// strings to set with the transition.
 // Returns { 1, previous } when applied, { 0, current or 'missing' } when refused.
-export const TRANSITION = `
+export const TRANSITION = `#!lua
 local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'jobId', 'id')
 if not current[1] then return { 0, 'missing' } end
-if not string.find(ARGV[3], ',' .. current[1] .. ',', 1, true) then return { 0, current[1] } end
-local p, status = ARGV[1], ARGV[2]
-local fields = { 'status', status, 'updatedAt', ARGV[5] }
-for _, v in ipairs(cjson.decode(ARGV[6])) do fields[#fields + 1] = v end
-redis.call('HSET', KEYS[1], unpack(fields))
-if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
-redis.call('RPUSH', KEYS[2], ARGV[4])
+if not string.find(ARGV[2], ',' .. current[1] .. ',', 1, true) then return { 0, current[1] } end
+local status = ARGV[1]
+redis.call('HSET', KEYS[1], 'status', status, 'updatedAt', ARGV[4], unpack(ARGV, 11))
+if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
+redis.call('RPUSH', KEYS[2], ARGV[3])
 if current[1] ~= status then
-  redis.call('ZREM', p .. ':deps:status:' .. current[1], current[4])
-  redis.call('ZADD', p .. ':deps:status:' .. status, current[2], current[4])
+  redis.call('ZREM', ARGV[7] .. current[1], current[4])
+  redis.call('ZADD', ARGV[7] .. status, current[2], current[4])
 end
-if ARGV[7] == '1' then redis.call('ZREM', p .. ':job:' .. current[3] .. ':pending', current[4]) end
-redis.call('PUBLISH', p .. ':events', cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1] }))
+if ARGV[5] == '1' then redis.call('ZREM', ARGV[8] .. current[3] .. ARGV[9], current[4]) end
+redis.call('PUBLISH', ARGV[10], cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1] }))
 return { 1, current[1] }
 `;

@@ -35,7 +35,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   // Limits are counted in Redis so every API process shares one budget per client and source.
-  const nameSpace = `${deps.rateLimit.nameSpace}:ratelimit:`;
+  const { nameSpace } = deps.rateLimit;
   await app.register(rateLimit, {
     global: false,
     max: deps.rateLimit.max,

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { secretsEqual } from '../sources/verify.js';
+import { secretsEqual } from '../shared/crypto.js';
 import { sendError } from './errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import { luaScript, type RedisClient } from '../history/lua.js';
+import { luaScript, type RedisClient } from '../redis/scripts.js';
 
 // KEYS[1] the window's counter. ARGV: tokens wanted, window length in ms. Counts them as spent and
 // returns the count after, and the time left in the window.

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { History, NewDeployment } from '../history/history.js';
 import type { Delivery, Deployment } from '../history/model.js';
-import { batchWritesThisTurn } from '../queue/connection.js';
+import { batchWritesThisTurn } from '../redis/connection.js';
 import type { DeployProducer } from '../queue/producer.js';
 import type { ActiveRules } from '../routing/active-rules.js';
 import { evaluateWebhook, type IncomingWebhook } from './evaluate.js';

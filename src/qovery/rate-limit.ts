@@ -1,5 +1,4 @@
-import type { RedisClient } from '../history/lua.js';
-import { luaScript } from '../history/lua.js';
+import { luaScript, type RedisClient } from '../redis/scripts.js';
 
 // A token bucket in Redis, so every worker process draws from one budget. Takes up to ARGV[4]
 // tokens; returns { granted, 0 }, or { 0, milliseconds until one will be available }.

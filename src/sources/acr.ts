@@ -69,6 +69,7 @@ function parsePush(deliveryId: string, timestamp: string | undefined, body: unkn
 
 export const acr: Provider = {
   type: 'acr',
+  credentialHeaders: ['authorization'],
   requiredKeys: ['header'],
   authenticate(source, request) {
     return verifyConfiguredHeader(request, source.header);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeIssues, isoTime } from './payload.js';
-import { deriveDeliveryId, header, verifyPrefixedHexHmac } from './verify.js';
+import { deriveDeliveryId, header, verifyHexHmac } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider } from './types.js';
 
 /**
@@ -63,10 +63,11 @@ function parsePush(event: string, deliveryId: string, body: unknown): ParseResul
 
 export const bitbucket: Provider = {
   type: 'bitbucket',
+  credentialHeaders: ['x-hub-signature'],
   requiredKeys: ['secret'],
   authenticate(source, request) {
     // Unlike GitHub, Bitbucket puts its SHA-256 signature in the un-suffixed X-Hub-Signature.
-    return verifyPrefixedHexHmac(request, {
+    return verifyHexHmac(request, {
       header: 'x-hub-signature',
       prefix: 'sha256=',
       algorithm: 'sha256',

@@ -71,6 +71,7 @@ function readEntry(source: SourceConfig, entry: RegistryEvent): NormalizedEvent 
 
 export const distribution: Provider = {
   type: 'distribution',
+  credentialHeaders: ['authorization'],
   requiredKeys: ['header'],
   optionalKeys: ['registryHost'],
   authenticate(source, request) {

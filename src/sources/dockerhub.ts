@@ -14,6 +14,7 @@ const pushSchema = z.object({
 
 export const dockerhub: Provider = {
   type: 'dockerhub',
+  credentialHeaders: [],
   requiredKeys: ['token'],
   tokenInPath: true,
   // Docker Hub signs nothing, so the only secret is the unguessable token in the webhook URL.

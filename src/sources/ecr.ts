@@ -66,6 +66,7 @@ function parseImageAction(envelope: Envelope): ParseResult {
 
 export const ecr: Provider = {
   type: 'ecr',
+  credentialHeaders: ['authorization'],
   requiredKeys: ['header'],
   authenticate(source, request) {
     return verifyConfiguredHeader(request, source.header);

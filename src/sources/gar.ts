@@ -48,6 +48,7 @@ function decodeData(data: string): unknown {
 
 export const gar: Provider = {
   type: 'gar',
+  credentialHeaders: [],
   requiredKeys: ['token'],
   tokenInPath: true,
   authenticate(source, request) {

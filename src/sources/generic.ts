@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalizeImage } from './image.js';
 import { describeIssues, isoTime } from './payload.js';
-import { AUTH_OK, deriveDeliveryId, header, hexDigestEquals, hmac, refuse, verifyFreshTimestamp } from './verify.js';
+import { deriveDeliveryId, header, verifyFreshTimestamp, verifyHexHmac } from './verify.js';
 import type { Provider } from './types.js';
 
 /**
@@ -42,27 +42,25 @@ const genericSchema = z
   .refine((b) => b.repository || b.image, { message: 'repository or image is required', path: ['repository'] })
   .refine((b) => b.branch || b.tag || b.commit, { message: 'branch, tag or commit is required', path: ['branch'] });
 
-const SIGNATURE_PREFIX = 'sha256=';
-
 export const generic: Provider = {
   type: 'generic',
+  credentialHeaders: ['x-relay-signature'],
   requiredKeys: ['secret'],
   optionalKeys: ['registryHost'],
   authenticate(source, request) {
-    const received = header(request, 'x-relay-signature');
-    if (!received) return refuse('missing X-Relay-Signature header');
-    if (!received.startsWith(SIGNATURE_PREFIX)) return refuse(`X-Relay-Signature must start with "${SIGNATURE_PREFIX}"`);
     const timestamp = header(request, 'x-relay-timestamp');
     if (timestamp !== undefined) {
       const fresh = verifyFreshTimestamp('X-Relay-Timestamp', timestamp, request.now);
       if (!fresh.ok) return fresh;
     }
     // The timestamp is inside the signed data, so it can be neither changed nor stripped.
-    const signed = timestamp === undefined ? request.rawBody : Buffer.concat([Buffer.from(`${timestamp}.`), request.rawBody]);
-    const what = timestamp === undefined ? 'body' : 'timestamp and body';
-    return hexDigestEquals(received.slice(SIGNATURE_PREFIX.length), hmac('sha256', source.secret ?? '', signed))
-      ? AUTH_OK
-      : refuse(`X-Relay-Signature does not match the ${what} signed with the configured secret`);
+    return verifyHexHmac(request, {
+      header: 'X-Relay-Signature',
+      prefix: 'sha256=',
+      algorithm: 'sha256',
+      secret: source.secret ?? '',
+      ...(timestamp !== undefined && { signed: Buffer.concat([Buffer.from(`${timestamp}.`), request.rawBody]), what: 'timestamp and body' }),
+    });
   },
   parse(source, request, body) {
     const parsed = genericSchema.safeParse(body);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { branchOrTag, changedPaths, describeIssues, isoTime } from './payload.js';
-import { AUTH_OK, deriveDeliveryId, header, hexDigestEquals, hmac, refuse } from './verify.js';
+import { deriveDeliveryId, header, refuse, verifyHexHmac } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
 
 /**
@@ -67,15 +67,13 @@ function parsePush(deliveryId: string, body: unknown): ParseResult {
 
 export const gitea: Provider = {
   type: 'gitea',
+  credentialHeaders: ['x-gitea-signature', 'x-forgejo-signature'],
   requiredKeys: ['secret'],
   authenticate(source, request) {
     // Forgejo's own header wins when present, so a forged Gitea-named copy cannot stand in for it.
     const name = header(request, 'x-forgejo-signature') ? 'X-Forgejo-Signature' : 'X-Gitea-Signature';
-    const received = header(request, name.toLowerCase());
-    if (!received) return refuse('missing X-Gitea-Signature (or X-Forgejo-Signature) header');
-    return hexDigestEquals(received, hmac('sha256', source.secret ?? '', request.rawBody))
-      ? AUTH_OK
-      : refuse(`${name} does not match the body signed with the configured secret`);
+    if (!header(request, name.toLowerCase())) return refuse('missing X-Gitea-Signature (or X-Forgejo-Signature) header');
+    return verifyHexHmac(request, { header: name, algorithm: 'sha256', secret: source.secret ?? '' });
   },
   parse(source, request, body) {
     const event = firstHeader(request, 'x-forgejo-event', 'x-gitea-event', 'x-gogs-event');

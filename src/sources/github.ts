@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalizeImage } from './image.js';
 import { branchOrTag, changedPaths, describeIssues, isoTime } from './payload.js';
-import { header, verifyPrefixedHexHmac } from './verify.js';
+import { header, verifyHexHmac } from './verify.js';
 import type { NormalizedEvent, ParseResult, Provider } from './types.js';
 
 const pushSchema = z.object({
@@ -130,9 +130,10 @@ function parsePackage(event: 'package' | 'registry_package', deliveryId: string,
 
 export const github: Provider = {
   type: 'github',
+  credentialHeaders: ['x-hub-signature-256'],
   requiredKeys: ['secret'],
   authenticate(source, request) {
-    return verifyPrefixedHexHmac(request, {
+    return verifyHexHmac(request, {
       header: 'x-hub-signature-256',
       prefix: 'sha256=',
       algorithm: 'sha256',

@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { branchOrTag, changedPaths, describeIssues, isoTime } from './payload.js';
-import { AUTH_OK, deriveDeliveryId, header, hmac, refuse, secretsEqual, verifyFreshTimestamp } from './verify.js';
+import { hmac, secretsEqual } from '../shared/crypto.js';
+import { AUTH_OK, deriveDeliveryId, header, refuse, verifyFreshTimestamp } from './verify.js';
 import type { AuthResult, NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
 
 /**
@@ -114,6 +115,7 @@ function parsePush(event: string, request: WebhookRequest, sourceName: string, b
 
 export const gitlab: Provider = {
   type: 'gitlab',
+  credentialHeaders: ['x-gitlab-token', 'webhook-signature'],
   // Either key authenticates on its own, so neither is required by itself; authenticate refuses
   // a source that configures none.
   requiredKeys: [],

@@ -105,6 +105,7 @@ function readResources(envelope: Envelope, data: EventData): { events: Normalize
 
 export const harbor: Provider = {
   type: 'harbor',
+  credentialHeaders: ['authorization'],
   requiredKeys: ['header'],
   authenticate(source, request) {
     return verifyConfiguredHeader(request, source.header);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { describeIssues } from './payload.js';
 import { normalizeImage } from './image.js';
-import { AUTH_OK, deriveDeliveryId, header, hexDigestEquals, hmac, refuse, secretsEqual } from './verify.js';
-import type { NormalizedEvent, ParseResult, Provider, SourceConfig } from './types.js';
+import { secretsEqual } from '../shared/crypto.js';
+import { AUTH_OK, deriveDeliveryId, header, refuse, verifyHexHmac } from './verify.js';
+import type { AuthResult, NormalizedEvent, ParseResult, Provider, SourceConfig, WebhookRequest } from './types.js';
 
 /**
  * JFrog Artifactory predefined webhooks, domain `docker`. The handler's secret travels in
@@ -35,15 +36,12 @@ const pushedSchema = z.object({
 
 type Pushed = z.infer<typeof pushedSchema>;
 
-function verifyEventAuth(source: SourceConfig, received: string | undefined, rawBody: Buffer) {
+function verifyEventAuth(source: SourceConfig, request: WebhookRequest): AuthResult {
   if (source.token && source.secret) return refuse('configure either token or secret for a jfrog source, not both');
   if (!source.token && !source.secret) return refuse('a jfrog source needs token (plain secret) or secret (payload signing)');
+  if (source.secret) return verifyHexHmac(request, { header: 'X-JFrog-Event-Auth', algorithm: 'sha256', secret: source.secret });
+  const received = header(request, AUTH_HEADER);
   if (!received) return refuse('missing X-JFrog-Event-Auth header');
-  if (source.secret) {
-    return hexDigestEquals(received, hmac('sha256', source.secret, rawBody))
-      ? AUTH_OK
-      : refuse('X-JFrog-Event-Auth does not match the body signed with the configured secret');
-  }
   return secretsEqual(received, source.token ?? '') ? AUTH_OK : refuse('X-JFrog-Event-Auth does not match the configured token');
 }
 
@@ -70,12 +68,13 @@ function readPushed(source: SourceConfig, event: string, data: Pushed): Normaliz
 
 export const jfrog: Provider = {
   type: 'jfrog',
+  credentialHeaders: ['x-jfrog-event-auth'],
   requiredKeys: ['registryHost'],
   optionalKeys: ['token', 'secret'],
   oneOfKeys: ['token', 'secret'],
   oneOfExclusive: true,
   authenticate(source, request) {
-    return verifyEventAuth(source, header(request, AUTH_HEADER), request.rawBody);
+    return verifyEventAuth(source, request);
   },
   parse(source, _request, body): ParseResult {
     const parsed = envelopeSchema.safeParse(body);

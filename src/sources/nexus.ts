@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeIssues, isoTime } from './payload.js';
 import { normalizeImage } from './image.js';
-import { header, verifyPrefixedHexHmac } from './verify.js';
+import { header, verifyHexHmac } from './verify.js';
 import type { NormalizedEvent, Provider, SourceConfig } from './types.js';
 
 /**
@@ -42,9 +42,10 @@ function readComponent(source: SourceConfig, payload: ComponentEvent): Normalize
 
 export const nexus: Provider = {
   type: 'nexus',
+  credentialHeaders: ['x-nexus-webhook-signature'],
   requiredKeys: ['secret', 'registryHost'],
   authenticate(source, request) {
-    return verifyPrefixedHexHmac(request, {
+    return verifyHexHmac(request, {
       header: 'x-nexus-webhook-signature',
       prefix: '',
       algorithm: 'sha1',

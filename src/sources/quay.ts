@@ -47,6 +47,7 @@ function tagsOf(updated: NonNullable<Notification['updated_tags']>): string[] {
 
 export const quay: Provider = {
   type: 'quay',
+  credentialHeaders: [],
   requiredKeys: ['token'],
   tokenInPath: true,
   // Quay signs nothing and sends no custom header, so the only secret is the token in the URL path.

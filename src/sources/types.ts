@@ -16,7 +16,11 @@ export interface SourceConfig {
   readonly registryHost?: string;
 }
 
-export type SourceKey = 'secret' | 'token' | 'signingSecret' | 'header' | 'registryHost';
+/** Every key a source may carry in the rules file; the rules schema and the redaction list derive from it. */
+export const SOURCE_KEYS = ['secret', 'token', 'signingSecret', 'header', 'registryHost'] as const;
+export type SourceKey = (typeof SOURCE_KEYS)[number];
+/** The keys whose value is a credential, and where in them it sits. */
+export const SECRET_KEY_PATHS = ['secret', 'token', 'signingSecret', 'header.value'] as const;
 
 export interface WebhookRequest {
   /** Header names are lower-case, as Node gives them. */
@@ -74,6 +78,11 @@ export type ParseResult =
 
 export interface Provider {
   readonly type: string;
+  /**
+   * Lower-case names of the headers that carry its signature or token, for log redaction; providers
+   * that check a configured header list its default name.
+   */
+  readonly credentialHeaders: readonly string[];
   /** Rules-file keys this provider cannot work without. */
   readonly requiredKeys: readonly SourceKey[];
   /** Keys it understands but can do without. Any other key on the source is a config error. */

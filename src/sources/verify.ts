@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hexHmacMatches, secretsEqual, type HmacAlgorithm } from '../shared/crypto.js';
 import type { AuthResult, WebhookRequest } from './types.js';
 
 export const AUTH_OK: AuthResult = { ok: true };
@@ -13,41 +14,22 @@ export function header(request: WebhookRequest, name: string): string | undefine
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function hmac(algorithm: 'sha1' | 'sha256', key: string | Buffer, data: Buffer | string): Buffer {
-  return createHmac(algorithm, key).update(data).digest();
-}
-
 /**
- * Constant-time comparison of two secrets of any length: both sides are hashed first so the
- * comparison runs on equal-length digests and leaks neither content nor length.
+ * Checks a hex HMAC signature header, bare or after a prefix such as GitHub's `sha256=`, against
+ * the exact raw body (or `signed`, for senders that sign more than the body). `header` is written
+ * as the vendor spells it, for the messages; it is looked up lower-case.
  */
-export function secretsEqual(received: string | Buffer, expected: string | Buffer): boolean {
-  const a = createHash('sha256').update(received).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-/** Compares a received hex digest with the expected bytes without parsing attacker input loosely. */
-export function hexDigestEquals(receivedHex: string, expected: Buffer): boolean {
-  if (!/^[0-9a-fA-F]+$/.test(receivedHex) || receivedHex.length !== expected.length * 2) return false;
-  return timingSafeEqual(Buffer.from(receivedHex, 'hex'), expected);
-}
-
-/**
- * Checks `<prefix><hex>` signatures such as GitHub's `sha256=<hex>` against an HMAC of the
- * exact raw body.
- */
-export function verifyPrefixedHexHmac(
+export function verifyHexHmac(
   request: WebhookRequest,
-  options: { header: string; prefix: string; algorithm: 'sha1' | 'sha256'; secret: string },
+  options: { header: string; prefix?: string; algorithm: HmacAlgorithm; secret: string; signed?: Buffer; what?: string },
 ): AuthResult {
-  const received = header(request, options.header);
+  const prefix = options.prefix ?? '';
+  const received = header(request, options.header.toLowerCase());
   if (!received) return refuse(`missing ${options.header} header`);
-  if (!received.startsWith(options.prefix)) return refuse(`${options.header} must start with "${options.prefix}"`);
-  const expected = hmac(options.algorithm, options.secret, request.rawBody);
-  return hexDigestEquals(received.slice(options.prefix.length), expected)
+  if (!received.startsWith(prefix)) return refuse(`${options.header} must start with "${prefix}"`);
+  return hexHmacMatches(received.slice(prefix.length), options.algorithm, options.secret, options.signed ?? request.rawBody)
     ? AUTH_OK
-    : refuse(`${options.header} does not match the body signed with the configured secret`);
+    : refuse(`${options.header} does not match the ${options.what ?? 'body'} signed with the configured secret`);
 }
 
 /** A stable id for providers that send none: a real retry repeats the same content, so it collides. */

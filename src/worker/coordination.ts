@@ -1,5 +1,5 @@
-import type { HistoryKeys } from '../history/keys.js';
-import { luaScript, type RedisClient } from '../history/lua.js';
+import type { RelayKeys } from '../redis/keys.js';
+import { luaScript, type RedisClient } from '../redis/scripts.js';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const releaseScript = luaScript(RELEASE);
@@ -29,7 +29,7 @@ export interface JobLast {
  * Cross-worker coordination per Qovery job: a lock so one deploy call per job is in flight, the
  * newest pending deployment, and what was last handed to Qovery or last succeeded.
  */
-export function createJobCoordination(deps: { redis: RedisClient; keys: HistoryKeys }) {
+export function createJobCoordination(deps: { redis: RedisClient; keys: RelayKeys }) {
   const { redis, keys } = deps;
   return {
     /** The lock holder is the deployment id, so a recovered job recognises its own lock. */

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { History } from '../history/history.js';
-import type { RedisClient } from '../history/lua.js';
+import type { RelayKeys } from '../redis/keys.js';
+import type { RedisClient } from '../redis/scripts.js';
 import type { DeploymentStatus } from '../history/model.js';
 import type { DeployJobData } from '../queue/jobs.js';
 import type { DeployProducer } from '../queue/producer.js';
@@ -15,13 +15,13 @@ const OPEN_STATUSES: readonly DeploymentStatus[] = ['queued', 'deploying', 'retr
  */
 export function createReconciler(deps: {
   redis: RedisClient;
-  history: History;
+  keys: RelayKeys;
   queue: Queue<DeployJobData>;
   producer: DeployProducer;
   logger: Logger;
   minAgeMs: number;
 }) {
-  const { redis, history, queue } = deps;
+  const { redis, queue } = deps;
 
   async function orphans(ids: readonly string[]): Promise<{ missing: string[]; finished: string[] }> {
     const pipeline = redis.pipeline();
@@ -43,7 +43,7 @@ export function createReconciler(deps: {
       const cutoff = Date.now() - deps.minAgeMs;
       let repaired = 0;
       for (const status of OPEN_STATUSES) {
-        const ids = await redis.zrangebyscore(history.keys.deploymentIndex('status', status), '-inf', cutoff, 'LIMIT', 0, 1000);
+        const ids = await redis.zrangebyscore(deps.keys.deploymentIndex('status', status), '-inf', cutoff, 'LIMIT', 0, 1000);
         if (ids.length === 0) continue;
         const { missing, finished } = await orphans(ids);
         for (const id of finished) await queue.remove(id);

@@ -1,17 +1,24 @@
 /**
- * Every Redis key the history owns, in one place. With Redis Cluster, give RELAY_KEY_PREFIX a hash
- * tag (`{relay}`) so the Lua scripts, which touch indexes they compute, stay within one slot.
+ * Every Redis key the relay owns, in one place: the history, the per-job coordination, the Qovery
+ * budget, rate limits and the queue all take their names from here. With Redis Cluster, give
+ * RELAY_KEY_PREFIX a hash tag (`{relay}`) so the Lua scripts, which touch several of them, stay
+ * within one slot.
  */
 export type DeploymentIndexField = 'job' | 'status' | 'route' | 'source';
 export type DeliveryIndexField = 'source' | 'outcome';
 
-export function historyKeys(prefix: string) {
+export function relayKeys(prefix: string) {
+  const deploymentIndexPrefix = (field: DeploymentIndexField) => `${prefix}:deps:${field}:`;
   return {
     prefix,
+    /** BullMQ's own prefix: it names the queue's keys `<prefix>:<queue>:...` itself. */
+    queuePrefix: prefix,
     deployment: (id: string) => `${prefix}:dep:${id}`,
     transitions: (id: string) => `${prefix}:dep:${id}:tr`,
     deployments: `${prefix}:deps`,
-    deploymentIndex: (field: DeploymentIndexField, value: string) => `${prefix}:deps:${field}:${value}`,
+    /** The scripts that move a deployment between status indexes append the status to this. */
+    deploymentIndexPrefix,
+    deploymentIndex: (field: DeploymentIndexField, value: string) => `${deploymentIndexPrefix(field)}${value}`,
     /**
      * Delivery ids are unique per source only (two sources may receive one Pub/Sub or EventBridge
      * event), so a delivery is stored, deduplicated and indexed as `<source>/<id>`.
@@ -30,9 +37,11 @@ export function historyKeys(prefix: string) {
     jobLast: (jobId: string) => `${prefix}:job:${jobId}:last`,
     /** Token bucket shared by every worker for calls to the Qovery API. */
     qoveryBudget: `${prefix}:qovery:budget`,
+    /** Webhook rate-limit windows; @fastify/rate-limit appends the route and client to this. */
+    rateLimitNamespace: `${prefix}:ratelimit:`,
     /** Every state change is published here for live views. */
     events: `${prefix}:events`,
   };
 }
 
-export type HistoryKeys = ReturnType<typeof historyKeys>;
+export type RelayKeys = ReturnType<typeof relayKeys>;
