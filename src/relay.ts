@@ -7,6 +7,7 @@ import type { Rules } from './config/rules.js';
 import { createHistory, type History } from './history/history.js';
 import { buildApp } from './http/app.js';
 import { createIntake } from './intake/receive.js';
+import { createBudgetedQovery } from './qovery/budgeted.js';
 import { createQoveryClient } from './qovery/client.js';
 import { createQoveryBudget } from './qovery/rate-limit.js';
 import { createRedis, whenReady } from './redis/connection.js';
@@ -64,15 +65,16 @@ function startWorkerSide(
   deps: { history: History; logger: Logger; queue: Queue<DeployJobData>; producer: ReturnType<typeof createDeployProducer>; redis: Redis; keys: RelayKeys },
 ) {
   const { history, logger } = deps;
-  const qovery = createQoveryClient({ baseUrl: config.QOVERY_API_URL, token: config.QOVERY_API_TOKEN ?? '', timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS });
-  const budget = createQoveryBudget({ redis: deps.redis, key: deps.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
+  const qovery = createBudgetedQovery(
+    createQoveryClient({ baseUrl: config.QOVERY_API_URL, token: config.QOVERY_API_TOKEN ?? '', timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS }),
+    createQoveryBudget({ redis: deps.redis, key: deps.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR }),
+  );
   const coordination = createJobCoordination({ redis: deps.redis, keys: deps.keys });
   const backoff = { baseMs: config.DEPLOY_BACKOFF_BASE_MS, maxMs: config.DEPLOY_BACKOFF_MAX_MS };
   const deploy = createDeployPhase({
     history,
     coordination,
     qovery,
-    budget,
     policy: {
       maxAttempts: config.DEPLOY_MAX_ATTEMPTS,
       backoff,
@@ -84,7 +86,6 @@ function startWorkerSide(
     history,
     coordination,
     qovery,
-    budget,
     policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS },
   });
   const workerConnection = createRedis(config.REDIS_URL, 'worker', logger);

@@ -1,39 +1,21 @@
 import { z } from 'zod';
-import { DEPLOYMENT_STATUSES, type Deployment, type DeploymentState, type Delivery, type Transition } from './model.js';
+import { deploymentStateSchema, type Deployment, type DeploymentState, type Delivery, type Transition } from './model.js';
 
-/** Redis hashes hold strings only; this is the one place that turns them back into types. */
-const optional = z.string().optional();
-const deploymentHash = z.object({
-  id: z.string(),
-  deliveryId: z.string(),
-  route: z.string(),
-  source: z.string(),
-  jobId: z.string(),
-  forceEvent: optional,
-  imageTag: optional,
-  gitCommitId: optional,
-  status: z.enum(DEPLOYMENT_STATUSES),
-  attempts: z.coerce.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  pushedAt: optional,
-  order: z.coerce.number(),
-  allowDowngrade: z.enum(['0', '1']).transform((v) => v === '1'),
-  qoveryState: optional,
-  deploymentRequestId: optional,
-  supersededBy: optional,
-  reason: optional,
-  intentAt: optional,
-  acceptedAt: optional,
-  leftTerminal: z
-    .enum(['0', '1'])
-    .optional()
-    .transform((v) => v === '1'),
-  uncertain: z
-    .enum(['0', '1'])
-    .optional()
-    .transform((v) => v === '1'),
-});
+/**
+ * Redis hashes hold strings only; this is the one place that turns them back into types. Each
+ * field's reading follows its type in the deployment schema: numbers and booleans ("1"/"0") are
+ * converted before the schema checks them.
+ */
+function fromHashField(field: z.ZodType): z.ZodType {
+  const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
+  if (inner instanceof z.ZodNumber) return z.preprocess((v) => (v === undefined ? v : Number(v)), field);
+  if (inner instanceof z.ZodBoolean) return z.preprocess((v) => (v === undefined ? v : v === '1'), field);
+  return field;
+}
+
+const deploymentHash = z.object(
+  Object.fromEntries(Object.entries(deploymentStateSchema.shape).map(([name, field]) => [name, fromHashField(field)])),
+) as unknown as z.ZodType<DeploymentState>;
 
 export function decodeDeploymentState(hash: Record<string, string>): DeploymentState | undefined {
   return hash.id ? deploymentHash.parse(hash) : undefined;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashPairs } from './codec.js';
 import type { DeploymentIndexField, RelayKeys } from '../redis/keys.js';
 import { luaScript, type RedisClient } from '../redis/scripts.js';
-import { ALLOWED_FROM, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
+import { allowedFrom, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
 import { pageIndex, type Page } from './queries.js';
 import { RECORD_DELIVERY, TRANSITION } from './scripts.js';
 
@@ -10,22 +10,15 @@ const recordDeliveryScript = luaScript(RECORD_DELIVERY);
 const transitionScript = luaScript(TRANSITION);
 
 /** A deployment as intake creates it; history adds status, attempts, times and the first transition. */
-export interface NewDeployment {
-  readonly id: string;
-  readonly route: string;
-  readonly jobId: string;
-  readonly forceEvent?: string;
-  readonly imageTag?: string;
-  readonly gitCommitId?: string;
-  readonly pushedAt?: string;
-  readonly allowDowngrade: boolean;
-}
+export type NewDeployment = Readonly<
+  Pick<DeploymentState, 'id' | 'route' | 'jobId' | 'forceEvent' | 'imageTag' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade'>
+>;
 
 /** A transition as recorded, less its time (the history stamps it), plus what changes with it. */
 export interface TransitionInput extends Omit<Transition, 'at'> {
   /** Deployment fields that change with this transition. */
   readonly set?: Partial<
-    Record<'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain', string>
+    Pick<DeploymentState, 'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain'>
   >;
   /** Counts a new deploy attempt. */
   readonly countAttempt?: boolean;
@@ -168,7 +161,7 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
       const at = now().toISOString();
       const { set: _set, countAttempt: _countAttempt, ...recorded } = input;
       const transition: Transition = { at, ...recorded };
-      const allowed = `,${ALLOWED_FROM[input.status].join(',')},`;
+      const allowed = `,${allowedFrom(input.status).join(',')},`;
       const result = (await transitionScript(
         redis,
         [keys.deployment(deploymentId), keys.transitions(deploymentId)],

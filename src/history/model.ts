@@ -1,39 +1,41 @@
+import { z } from 'zod';
+
 /**
  * The deployment lifecycle. Every change of status goes through `history.transition`, which
  * checks it against ALLOWED, records it and publishes it.
  */
-export const DEPLOYMENT_STATUSES = [
-  'queued',
-  'deploying',
-  'retrying',
-  'accepted',
-  'in_progress',
-  'succeeded',
-  'failed',
-  'superseded',
-  'timed_out',
-  'ignored',
-] as const;
-
-export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
-
-export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['succeeded', 'failed', 'superseded', 'timed_out', 'ignored']);
-
-/** Which statuses each status may be entered from; re-entering `deploying` is a crash recovery. */
-export const ALLOWED_FROM: Readonly<Record<DeploymentStatus, readonly DeploymentStatus[]>> = {
-  queued: [],
-  deploying: ['queued', 'retrying', 'deploying'],
-  retrying: ['deploying'],
-  // From retrying: a timed-out call that Qovery had received after all.
-  accepted: ['deploying', 'retrying', 'accepted'],
-  in_progress: ['accepted', 'in_progress'],
-  succeeded: ['accepted', 'in_progress'],
-  failed: ['queued', 'deploying', 'retrying', 'accepted', 'in_progress'],
+/**
+ * The state table: for each status, whether it ends a deployment and which statuses it may be
+ * entered from. Re-entering `deploying` is a crash recovery. Every status list derives from it.
+ */
+const STATE_TABLE = {
+  queued: { terminal: false, from: [] },
+  deploying: { terminal: false, from: ['queued', 'retrying', 'deploying'] },
+  retrying: { terminal: false, from: ['deploying'] },
+  // From retrying: a call whose answer was lost, that Qovery had received after all.
+  accepted: { terminal: false, from: ['deploying', 'retrying', 'accepted'] },
+  in_progress: { terminal: false, from: ['accepted', 'in_progress'] },
+  succeeded: { terminal: true, from: ['accepted', 'in_progress'] },
+  failed: { terminal: true, from: ['queued', 'deploying', 'retrying', 'accepted', 'in_progress'] },
   // From accepted/in_progress: a newer deployment reached Qovery before this one's end was seen.
-  superseded: ['queued', 'retrying', 'deploying', 'accepted', 'in_progress'],
-  timed_out: ['accepted', 'in_progress'],
-  ignored: ['queued', 'retrying', 'deploying'],
-};
+  superseded: { terminal: true, from: ['queued', 'retrying', 'deploying', 'accepted', 'in_progress'] },
+  timed_out: { terminal: true, from: ['accepted', 'in_progress'] },
+  ignored: { terminal: true, from: ['queued', 'retrying', 'deploying'] },
+} as const satisfies Record<string, { terminal: boolean; from: readonly string[] }>;
+
+export type DeploymentStatus = keyof typeof STATE_TABLE;
+
+export const DEPLOYMENT_STATUSES = Object.keys(STATE_TABLE) as [DeploymentStatus, ...DeploymentStatus[]];
+
+export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(DEPLOYMENT_STATUSES.filter((s) => STATE_TABLE[s].terminal));
+
+/** Statuses a deployment can still leave: the reconciler looks for lost jobs among these. */
+export const OPEN_STATUSES: readonly DeploymentStatus[] = DEPLOYMENT_STATUSES.filter((s) => !STATE_TABLE[s].terminal);
+
+/** Which statuses `status` may be entered from. */
+export function allowedFrom(status: DeploymentStatus): readonly DeploymentStatus[] {
+  return STATE_TABLE[status].from;
+}
 
 export interface Transition {
   readonly at: string;
@@ -45,37 +47,42 @@ export interface Transition {
   readonly status_details?: unknown;
 }
 
-/** A deployment without its transitions: all the worker needs to decide its next step. */
-export interface DeploymentState {
-  readonly id: string;
-  readonly deliveryId: string;
-  readonly route: string;
-  readonly source: string;
-  readonly jobId: string;
-  readonly forceEvent?: string;
-  readonly imageTag?: string;
-  readonly gitCommitId?: string;
-  readonly status: DeploymentStatus;
-  readonly attempts: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
+/**
+ * A deployment without its transitions: all the worker needs to decide its next step. The one
+ * list of deployment fields: the type, the Redis codec and what intake writes derive from it.
+ */
+export const deploymentStateSchema = z.object({
+  id: z.string(),
+  deliveryId: z.string(),
+  route: z.string(),
+  source: z.string(),
+  jobId: z.string(),
+  forceEvent: z.string().optional(),
+  imageTag: z.string().optional(),
+  gitCommitId: z.string().optional(),
+  status: z.enum(DEPLOYMENT_STATUSES),
+  attempts: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
   /** The provider's time of the push, when it tells one; orders "newest" for a job. */
-  readonly pushedAt?: string;
+  pushedAt: z.string().optional(),
   /** Sort key among the job's deployments: push time (or arrival) in ms * 1000 + a tie-breaker. */
-  readonly order: number;
-  readonly allowDowngrade: boolean;
-  readonly qoveryState?: string;
-  readonly deploymentRequestId?: string;
-  readonly supersededBy?: string;
-  readonly reason?: string;
+  order: z.number(),
+  allowDowngrade: z.boolean(),
+  qoveryState: z.string().optional(),
+  deploymentRequestId: z.string().optional(),
+  supersededBy: z.string().optional(),
+  reason: z.string().optional(),
   /** When the last deploy call was about to be made: recovery compares Qovery's status with it. */
-  readonly intentAt?: string;
-  readonly acceptedAt?: string;
+  intentAt: z.string().optional(),
+  acceptedAt: z.string().optional(),
   /** Whether Qovery has shown a non-terminal state since accepting, so a terminal read is this deploy's end. */
-  readonly leftTerminal?: boolean;
-  /** The last attempt timed out, so Qovery may have it: the next attempt asks Qovery first. */
-  readonly uncertain?: boolean;
-}
+  leftTerminal: z.boolean().optional(),
+  /** The last attempt's outcome is unknown, so Qovery may have it: the next attempt asks Qovery first. */
+  uncertain: z.boolean().optional(),
+});
+
+export type DeploymentState = z.infer<typeof deploymentStateSchema>;
 
 export interface Deployment extends DeploymentState {
   readonly transitions: readonly Transition[];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { formatIssues } from '../config/errors.js';
 import type { History } from '../history/history.js';
 import { evaluateWebhook } from '../intake/evaluate.js';
+import { HTTP_STATUS_BY_OUTCOME } from '../intake/outcome.js';
 import { summarize } from '../intake/receive.js';
 import type { ActiveRules } from '../routing/active-rules.js';
 import { requireApiToken } from './auth.js';
@@ -19,8 +20,6 @@ const testRequest = z
   })
   .strict()
   .refine((r) => r.body !== undefined || r.rawBody !== undefined, 'give "body" (JSON) or "rawBody" (exact text)');
-
-const ANSWER_BY_OUTCOME = { unknown_source: 404, unauthorized: 401, invalid: 400 } as const;
 
 /**
  * `POST /rules/test`: what the relay would do with a delivery (which routes match, with what tag or
@@ -48,18 +47,19 @@ export function registerRulesRoutes(app: FastifyInstance, deps: { rules: ActiveR
         return {
           source: input.source,
           outcome: outcome.kind,
-          wouldAnswer: ANSWER_BY_OUTCOME[outcome.kind],
+          wouldAnswer: HTTP_STATUS_BY_OUTCOME[outcome.kind],
           reason: 'reason' in outcome ? outcome.reason : `no source named "${input.source}" is configured`,
           deployments: [],
         };
       }
       const { auth, delivery, deployments } = evaluation;
       const alreadySeen = (await deps.history.getDelivery(delivery.id, delivery.source)) !== undefined;
-      const outcome = evaluation.ping ? 'ping' : deployments.length > 0 ? 'deploy' : 'ignored';
+      const kind = !auth.ok ? 'unauthorized' : alreadySeen ? 'duplicate' : evaluation.ping ? 'ping' : deployments.length > 0 ? 'accepted' : 'ignored';
       return {
         source: input.source,
-        outcome: auth.ok ? (alreadySeen ? 'duplicate' : outcome) : 'unauthorized',
-        wouldAnswer: !auth.ok ? 401 : alreadySeen || evaluation.ping ? 200 : 202,
+        // `deploy` is this endpoint's name for an accepted delivery.
+        outcome: kind === 'accepted' ? 'deploy' : kind,
+        wouldAnswer: HTTP_STATUS_BY_OUTCOME[kind],
         authentication: auth.ok ? { ok: true } : { ok: false, reason: auth.reason },
         deliveryId: delivery.id,
         alreadySeen,

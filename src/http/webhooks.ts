@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Intake } from '../intake/receive.js';
-import type { IntakeOutcome } from '../intake/outcome.js';
+import { HTTP_STATUS_BY_OUTCOME, type IntakeOutcome } from '../intake/outcome.js';
 import { sendError } from './errors.js';
 
 interface WebhookParams {
@@ -8,25 +8,26 @@ interface WebhookParams {
   token?: string;
 }
 
-/** The one mapping from intake outcomes to HTTP answers. */
+/** The one mapping from intake outcomes to HTTP answers; the status comes from the outcome table. */
 function reply(request: FastifyRequest, res: FastifyReply, outcome: IntakeOutcome): FastifyReply {
+  const status = HTTP_STATUS_BY_OUTCOME[outcome.kind];
   switch (outcome.kind) {
     case 'accepted':
-      return res.code(202).send({ deliveryId: outcome.deliveryId, deployments: outcome.deployments, ...(outcome.skipped && { skipped: outcome.skipped }) });
+      return res.code(status).send({ deliveryId: outcome.deliveryId, deployments: outcome.deployments, ...(outcome.skipped && { skipped: outcome.skipped }) });
     case 'ignored':
-      return res.code(202).send({ deliveryId: outcome.deliveryId, deployments: [], ignored: outcome.reason });
+      return res.code(status).send({ deliveryId: outcome.deliveryId, deployments: [], ignored: outcome.reason });
     case 'duplicate':
-      return res.code(200).send({ deliveryId: outcome.deliveryId, duplicate: true, deployments: outcome.deployments });
+      return res.code(status).send({ deliveryId: outcome.deliveryId, duplicate: true, deployments: outcome.deployments });
     case 'ping':
-      return res.code(200).send({ deliveryId: outcome.deliveryId, ping: true });
+      return res.code(status).send({ deliveryId: outcome.deliveryId, ping: true });
     case 'unknown_source':
-      return sendError(request, res, 404, 'RELAY_UNKNOWN_SOURCE', `no source named "${outcome.source}" is configured`);
+      return sendError(request, res, status, 'RELAY_UNKNOWN_SOURCE', `no source named "${outcome.source}" is configured`);
     case 'unauthorized':
-      return sendError(request, res, 401, 'RELAY_SIGNATURE_INVALID', outcome.reason);
+      return sendError(request, res, status, 'RELAY_SIGNATURE_INVALID', outcome.reason);
     case 'invalid':
-      return sendError(request, res, 400, outcome.code, outcome.reason);
+      return sendError(request, res, status, outcome.code, outcome.reason);
     case 'unavailable':
-      return sendError(request, res, 503, 'RELAY_UNAVAILABLE', outcome.reason);
+      return sendError(request, res, status, 'RELAY_UNAVAILABLE', outcome.reason);
   }
 }
 

@@ -16,3 +16,15 @@ export type IntakeOutcome =
   | { readonly kind: 'unauthorized'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly code: 'RELAY_BODY_NOT_JSON' | 'RELAY_PAYLOAD_INVALID'; readonly reason: string }
   | { readonly kind: 'unavailable'; readonly reason: string };
+
+/** The HTTP status each outcome is answered with: the webhooks and `POST /rules/test` both read it here. */
+export const HTTP_STATUS_BY_OUTCOME = {
+  accepted: 202,
+  ignored: 202,
+  duplicate: 200,
+  ping: 200,
+  unknown_source: 404,
+  unauthorized: 401,
+  invalid: 400,
+  unavailable: 503,
+} as const satisfies Record<IntakeOutcome['kind'], number>;

@@ -1,8 +1,8 @@
 import semver from 'semver';
 import type { History } from '../history/history.js';
 import type { DeploymentState } from '../history/model.js';
-import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
-import type { QoveryBudget } from '../qovery/rate-limit.js';
+import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
+import type { QoveryStatus } from '../qovery/client.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import type { JobCoordination, JobLast } from './coordination.js';
 import { CLOCK_SKEW_MS } from './qovery-states.js';
@@ -19,8 +19,7 @@ export interface DeployPolicy {
 interface Deps {
   readonly history: History;
   readonly coordination: JobCoordination;
-  readonly qovery: QoveryClient;
-  readonly budget: QoveryBudget;
+  readonly qovery: BudgetedQovery;
   readonly policy: DeployPolicy;
   readonly random?: () => number;
   readonly now?: () => number;
@@ -77,7 +76,7 @@ function refusal(d: DeploymentState, newest: { id: string; order: number } | und
 }
 
 export function createDeployPhase(deps: Deps) {
-  const { history, coordination, qovery, budget, policy } = deps;
+  const { history, coordination, qovery, policy } = deps;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
   const lockWait = () => 200 + random() * 800;
@@ -97,8 +96,8 @@ export function createDeployPhase(deps: Deps) {
   }
 
   /** A worker died between recording its intent and recording Qovery's answer: ask Qovery what happened. */
-  async function recover(d: DeploymentState): Promise<Step | 'call-again'> {
-    const status = await qovery.getJobStatus(d.jobId);
+  async function recover(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step | 'call-again'> {
+    const status = await qoveryCall.getJobStatus(d.jobId);
     if (!status.ok || !status.status) return later(retryDelayMs(policy.backoff, d.attempts, status.ok ? undefined : status.retryAfterMs, random));
     const last = await coordination.last(d.jobId);
     // accept() records the dispatch before the status, so a crash between the two leaves this
@@ -108,16 +107,16 @@ export function createDeployPhase(deps: Deps) {
     return accept(d, { status: status.status, detail: 'Qovery already has this deploy: an earlier call reached it although its answer was lost' });
   }
 
-  async function call(d: DeploymentState): Promise<Step> {
+  async function call(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step> {
     const attempt = d.attempts + 1;
     const moved = await history.transition(d.id, {
       status: 'deploying',
       attempt,
       countAttempt: true,
-      set: { intentAt: new Date(now()).toISOString(), uncertain: '0' },
+      set: { intentAt: new Date(now()).toISOString(), uncertain: false },
     });
     if (!moved.applied) return DONE;
-    const result = await qovery.deployJob({
+    const result = await qoveryCall.deployJob({
       jobId: d.jobId,
       ...(d.forceEvent && { forceEvent: d.forceEvent }),
       ...(d.imageTag !== undefined && { imageTag: d.imageTag }),
@@ -140,7 +139,7 @@ export function createDeployPhase(deps: Deps) {
         attempt,
         detail: `${result.detail}; retrying in ${delay} ms`,
         ...http,
-        set: { uncertain: uncertain ? '1' : '0' },
+        set: { uncertain },
       });
       return later(delay);
     }
@@ -175,17 +174,17 @@ export function createDeployPhase(deps: Deps) {
       if (!(await coordination.acquire(d.jobId, d.id, policy.lockTtlMs))) return (await supersededWhileLocked(d)) ?? later(lockWait());
       try {
         if (d.status === 'deploying' || d.uncertain) {
-          const wait = await budget.take();
-          if (wait > 0) return later(wait);
-          const recovered = await recover(d);
+          const permit = await qovery.permit();
+          if (!permit.granted) return later(permit.waitMs);
+          const recovered = await recover(d, permit);
           if (recovered !== 'call-again') return recovered;
         }
         const [newest, last] = await Promise.all([coordination.newestPending(d.jobId), coordination.last(d.jobId)]);
         const refused = refusal(d, newest, last);
         if (refused) return await refuse(d, refused);
-        const wait = await budget.take();
-        if (wait > 0) return later(wait);
-        return await call(d);
+        const permit = await qovery.permit();
+        if (!permit.granted) return later(permit.waitMs);
+        return await call(d, permit);
       } finally {
         await coordination.release(d.jobId, d.id);
       }

@@ -1,7 +1,7 @@
 import type { History } from '../history/history.js';
 import type { DeploymentState } from '../history/model.js';
-import type { QoveryClient, QoveryStatus } from '../qovery/client.js';
-import type { QoveryBudget } from '../qovery/rate-limit.js';
+import type { BudgetedQovery } from '../qovery/budgeted.js';
+import type { QoveryStatus } from '../qovery/client.js';
 import type { JobCoordination } from './coordination.js';
 import { CLOCK_SKEW_MS, classifyState, isTerminalState } from './qovery-states.js';
 import { DONE, later, type Step } from './step.js';
@@ -14,8 +14,7 @@ export interface FollowPolicy {
 interface Deps {
   readonly history: History;
   readonly coordination: JobCoordination;
-  readonly qovery: QoveryClient;
-  readonly budget: QoveryBudget;
+  readonly qovery: BudgetedQovery;
   readonly policy: FollowPolicy;
   readonly now?: () => number;
 }
@@ -49,14 +48,14 @@ export function startedAfterUs(d: DeploymentState, status: QoveryStatus): boolea
 
 /** Polls the job's status through delayed jobs, so a followed deployment holds no worker slot while it waits. */
 export function createFollowPhase(deps: Deps) {
-  const { history, coordination, qovery, budget, policy } = deps;
+  const { history, coordination, qovery, policy } = deps;
   const now = deps.now ?? Date.now;
   const graceMs = Math.max(60_000, 3 * policy.pollIntervalMs);
 
   async function observe(d: DeploymentState, status: QoveryStatus): Promise<Step> {
     const state = status.state;
     const details = status.status_details !== undefined ? { status_details: status.status_details } : {};
-    const seen = { qoveryState: state, ...details, set: { qoveryState: state, ...(!isTerminalState(state) && { leftTerminal: '1' }) } };
+    const seen = { qoveryState: state, ...details, set: { qoveryState: state, ...(!isTerminalState(state) && { leftTerminal: true }) } };
     const verdict = classifyState(state, d.forceEvent);
     if (verdict.kind === 'succeeded') {
       // Recorded for the job first, so whoever sees this deployment succeeded also sees the guard's input.
@@ -83,9 +82,9 @@ export function createFollowPhase(deps: Deps) {
         await history.transition(d.id, { status: 'timed_out', detail, set: { reason: detail } });
         return DONE;
       }
-      const wait = await budget.take();
-      if (wait > 0) return later(wait);
-      const result = await qovery.getJobStatus(d.jobId);
+      const permit = await qovery.permit();
+      if (!permit.granted) return later(permit.waitMs);
+      const result = await permit.getJobStatus(d.jobId);
       if (!result.ok || !result.status) {
         const detail = `status call failed, retrying at the next poll: ${result.ok ? 'the answer had no Status body' : result.detail}`;
         await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });

@@ -2,11 +2,9 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RelayKeys } from '../redis/keys.js';
 import type { RedisClient } from '../redis/scripts.js';
-import type { DeploymentStatus } from '../history/model.js';
+import { OPEN_STATUSES } from '../history/model.js';
 import type { DeployJobData } from '../queue/jobs.js';
 import type { DeployProducer } from '../queue/producer.js';
-
-const OPEN_STATUSES: readonly DeploymentStatus[] = ['queued', 'deploying', 'retrying', 'accepted', 'in_progress'];
 
 /**
  * The safety net under "nothing accepted is ever lost": a deployment that is not finished but has

@@ -1,0 +1,35 @@
+import type { QoveryClient, QoveryResult } from './client.js';
+import type { QoveryBudget } from './rate-limit.js';
+
+/** One call to the Qovery API, paid for from the shared budget before it was handed out. */
+export interface QoveryCall {
+  deployJob: QoveryClient['deployJob'];
+  getJobStatus: QoveryClient['getJobStatus'];
+}
+
+export type Permit = ({ readonly granted: true } & QoveryCall) | { readonly granted: false; readonly waitMs: number };
+
+/**
+ * The only way the worker reaches Qovery: each permit takes one token from the shared hourly
+ * budget and is good for exactly one call, so no call can skip the budget. A permit comes before
+ * the call rather than inside it because the deploy phase records its intent between the two.
+ */
+export function createBudgetedQovery(client: QoveryClient, budget: QoveryBudget) {
+  return {
+    async permit(): Promise<Permit> {
+      const waitMs = await budget.take();
+      if (waitMs > 0) return { granted: false, waitMs };
+      let used = false;
+      const once =
+        <A extends unknown[]>(call: (...args: A) => Promise<QoveryResult>) =>
+        (...args: A): Promise<QoveryResult> => {
+          if (used) throw new Error('a Qovery permit pays for one call only');
+          used = true;
+          return call(...args);
+        };
+      return { granted: true, deployJob: once(client.deployJob), getJobStatus: once(client.getJobStatus) };
+    },
+  };
+}
+
+export type BudgetedQovery = ReturnType<typeof createBudgetedQovery>;
