@@ -49,7 +49,7 @@ export interface DeliveryFilter {
  * "Newest" follows the provider's push time when it tells one, else arrival. Arrival's
  * milliseconds break ties between pushes stamped in the same second (Docker Hub's resolution).
  */
-export function pushOrder(pushedAt: string | undefined, arrivalMs: number): number {
+function pushOrder(pushedAt: string | undefined, arrivalMs: number): number {
   const base = pushedAt ? Date.parse(pushedAt) : arrivalMs;
   return (Number.isNaN(base) ? arrivalMs : base) * 1000 + (arrivalMs % 1000);
 }

@@ -25,7 +25,7 @@ export type Evaluation =
     };
 
 /** Same delivery and route always give the same id, so a replay can never create a second job. */
-export function deploymentIdFor(source: string, deliveryId: string, request: DeployRequest): string {
+function deploymentIdFor(source: string, deliveryId: string, request: DeployRequest): string {
   const digest = createHash('sha256').update(`${source}\n${deliveryId}\n${request.route}\n${request.eventIndex}`).digest('hex');
   return `dep_${digest.slice(0, 24)}`;
 }

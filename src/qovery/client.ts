@@ -3,7 +3,7 @@ import { describeErrorBody, parseRetryAfter } from './errors.js';
 import { createHttpTransport, HttpTimeoutError, type HttpAnswer } from './http.js';
 
 /** The parts of Qovery's `Status` body the relay reads; the rest is kept but not relied on. */
-export const qoveryStatusSchema = z
+const qoveryStatusSchema = z
   .object({
     id: z.string(),
     state: z.string(),

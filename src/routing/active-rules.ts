@@ -15,7 +15,7 @@ export interface CompiledRules {
   readonly plan: RouteCompiler;
 }
 
-export function compileRules(rules: Rules): CompiledRules {
+function compileRules(rules: Rules): CompiledRules {
   const sources = new Map<string, ConfiguredSource>();
   for (const config of rules.sources) {
     const provider = providerFor(config.type);

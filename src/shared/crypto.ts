@@ -17,7 +17,7 @@ export function secretsEqual(received: string | Buffer, expected: string | Buffe
 }
 
 /** Compares a received hex digest with the expected bytes without parsing attacker input loosely. */
-export function hexDigestEquals(receivedHex: string, expected: Buffer): boolean {
+function hexDigestEquals(receivedHex: string, expected: Buffer): boolean {
   if (!/^[0-9a-fA-F]+$/.test(receivedHex) || receivedHex.length !== expected.length * 2) return false;
   return timingSafeEqual(Buffer.from(receivedHex, 'hex'), expected);
 }

@@ -17,7 +17,7 @@ import { SECRET_KEY_PATHS, type Provider } from './types.js';
 /** Adding a provider is one file and one line here. */
 const providers: readonly Provider[] = [github, dockerhub, ecr, jfrog, nexus, distribution, gitlab, bitbucket, gitea, generic, harbor, quay, acr, gar];
 
-export const providersByType: ReadonlyMap<string, Provider> = new Map(providers.map((p) => [p.type, p]));
+const providersByType: ReadonlyMap<string, Provider> = new Map(providers.map((p) => [p.type, p]));
 
 export const PROVIDER_TYPES: readonly string[] = providers.map((p) => p.type);
 
