@@ -4,10 +4,11 @@ import type { DeploymentIndexField, RelayKeys } from '../redis/keys.js';
 import { luaScript, type RedisClient } from '../redis/scripts.js';
 import { allowedFrom, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
 import { pageIndex, type Page } from './queries.js';
-import { RECORD_DELIVERY, TRANSITION } from './scripts.js';
+import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
 
 const recordDeliveryScript = luaScript(RECORD_DELIVERY);
 const transitionScript = luaScript(TRANSITION);
+const forgetDeliveryScript = luaScript(FORGET_DELIVERY);
 
 /** A deployment as intake creates it; history adds status, attempts, times and the first transition. */
 export type NewDeployment = Readonly<
@@ -63,6 +64,31 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
   // The transition script reads the job id from the deployment, so it gets the key around it.
   const aroundJobId = keys.jobPending('\n').split('\n');
 
+  /** The keys one delivery's record touches, in the order RECORD_DELIVERY and FORGET_DELIVERY read them. */
+  function deliveryKeys(delivery: Delivery, deployments: readonly NewDeployment[], signature: string | undefined): string[] {
+    const scriptKeys = [
+      keys.delivery(keys.deliveryMember(delivery.source, delivery.id)),
+      keys.deliveries,
+      keys.deliveryIndex('source', delivery.source),
+      keys.deliveryIndex('outcome', delivery.outcome),
+      keys.deliverySources,
+      keys.deployments,
+      keys.deploymentIndex('status', 'queued'),
+      keys.deploymentIndex('source', delivery.source),
+    ];
+    for (const d of deployments) {
+      scriptKeys.push(
+        keys.deployment(d.id),
+        keys.transitions(d.id),
+        keys.deploymentIndex('job', d.jobId),
+        keys.deploymentIndex('route', d.route),
+        keys.jobPending(d.jobId),
+      );
+    }
+    if (signature !== undefined) scriptKeys.push(keys.deliverySignature(delivery.source, signature));
+    return scriptKeys;
+  }
+
   async function loadDeployments(ids: readonly string[]): Promise<Array<Deployment | undefined>> {
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
@@ -89,20 +115,14 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
      * delivery is returned, which is how duplicates are recognised. `via` runs it on another
      * connection, so intake can send it ahead of the deploy jobs on the producer's.
      */
-    async recordDelivery(delivery: Delivery, deployments: readonly NewDeployment[], via: RedisClient = redis): Promise<RecordedDelivery> {
+    async recordDelivery(
+      delivery: Delivery,
+      deployments: readonly NewDeployment[],
+      options: { via?: RedisClient; signature?: string } = {},
+    ): Promise<RecordedDelivery> {
       const received = new Date(delivery.receivedAt);
       const member = keys.deliveryMember(delivery.source, delivery.id);
       const deliveryEvent = JSON.stringify({ type: 'delivery', id: delivery.id, source: delivery.source, outcome: delivery.outcome });
-      const scriptKeys = [
-        keys.delivery(member),
-        keys.deliveries,
-        keys.deliveryIndex('source', delivery.source),
-        keys.deliveryIndex('outcome', delivery.outcome),
-        keys.deliverySources,
-        keys.deployments,
-        keys.deploymentIndex('status', 'queued'),
-        keys.deploymentIndex('source', delivery.source),
-      ];
       const args: Array<string | number> = [
         JSON.stringify(delivery),
         member,
@@ -112,6 +132,7 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
         deliveryEvent,
         keys.events,
         deployments.length,
+        keys.delivery(''),
       ];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
@@ -128,17 +149,21 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
         });
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
         const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
-        scriptKeys.push(
-          keys.deployment(d.id),
-          keys.transitions(d.id),
-          keys.deploymentIndex('job', d.jobId),
-          keys.deploymentIndex('route', d.route),
-          keys.jobPending(d.jobId),
-        );
         args.push(d.id, order, JSON.stringify(transition), event, pairs.length, ...pairs);
       }
-      const existing = await recordDeliveryScript(via, scriptKeys, args);
+      const scriptKeys = deliveryKeys(delivery, deployments, options.signature);
+      const existing = await recordDeliveryScript(options.via ?? redis, scriptKeys, args);
       return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
+    },
+
+    /**
+     * Undoes `recordDelivery` after its request failed, so that the sender's retry is stored as
+     * new, unless a worker has already begun one of its deployments. True when it was undone.
+     */
+    async forgetDelivery(delivery: Delivery, deployments: readonly NewDeployment[], signature?: string): Promise<boolean> {
+      const member = keys.deliveryMember(delivery.source, delivery.id);
+      const args = [member, delivery.id, delivery.source, deployments.length, ...deployments.map((d) => d.id)];
+      return (await forgetDeliveryScript(redis, deliveryKeys(delivery, deployments, signature), args)) === 1;
     },
 
     /** A repeat of a stored delivery is kept as its own entry so the history shows every request. */

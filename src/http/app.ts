@@ -3,7 +3,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import type { History } from '../history/history.js';
 import type { Intake } from '../intake/receive.js';
-import { registerErrorHandling } from './errors.js';
+import { readJsonBody } from '../intake/json-body.js';
+import { registerErrorHandling, RequestBodyError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history-routes.js';
 import { registerRulesRoutes } from './rules-routes.js';
@@ -34,6 +35,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: true,
   });
   registerErrorHandling(app);
+  // JSON bodies of the API routes are read like webhook bodies: UTF-8 only, no lone surrogates, bounded depth.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const read = readJsonBody(body as Buffer);
+    if (read.ok) done(null, read.value);
+    else done(new RequestBodyError(read.code, read.reason), undefined);
+  });
   // Limits are counted in Redis so every API process shares one budget per client and source.
   const { nameSpace } = deps.rateLimit;
   await app.register(rateLimit, {

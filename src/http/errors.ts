@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'RELAY_UNKNOWN_SOURCE'
   | 'RELAY_BODY_NOT_JSON'
   | 'RELAY_PAYLOAD_INVALID'
+  | 'RELAY_INVALID_ENCODING'
   | 'RELAY_BODY_TOO_LARGE'
   | 'RELAY_UNAVAILABLE'
   | 'RELAY_UNAUTHORIZED'
@@ -15,6 +16,18 @@ export type ErrorCode =
   | 'RELAY_NOT_FOUND'
   | 'RELAY_RATE_LIMITED'
   | 'RELAY_INTERNAL';
+
+/** A request body refused before any route saw it, with the stable code its answer carries. */
+export class RequestBodyError extends Error {
+  override readonly name = 'RequestBodyError';
+  readonly statusCode = 400;
+  constructor(
+    readonly relayCode: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
   return reply.code(status).send({ code, message, reqId: request.id });
@@ -33,6 +46,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`,
       );
     }
+    if (error instanceof RequestBodyError) return sendError(request, reply, error.statusCode, error.relayCode, error.message);
     if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
     if (error.statusCode === 429) return sendError(request, reply, 429, 'RELAY_RATE_LIMITED', error.message);
     if (error.validation || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)) {

@@ -4,6 +4,7 @@ import type { Delivery } from '../history/model.js';
 import type { CompiledRules } from '../routing/active-rules.js';
 import type { DeployRequest } from '../routing/plan.js';
 import type { AuthResult, NormalizedEvent, ParseResult, WebhookRequest } from '../sources/types.js';
+import { readJsonBody } from './json-body.js';
 import type { IntakeOutcome } from './outcome.js';
 
 export interface IncomingWebhook {
@@ -33,14 +34,6 @@ function deploymentIdFor(source: string, deliveryId: string, request: DeployRequ
 function readOf(event: NormalizedEvent): Delivery['read'][number] {
   const { repository, image, branch, tag, commit, pushedAt } = event;
   return Object.fromEntries(Object.entries({ repository, image, branch, tag, commit, pushedAt }).filter(([, v]) => v !== undefined));
-}
-
-function parseJson(rawBody: Buffer): { ok: true; value: unknown } | { ok: false; reason: string } {
-  try {
-    return { ok: true, value: JSON.parse(rawBody.toString('utf8')) };
-  } catch (error) {
-    return { ok: false, reason: `the body is not valid JSON (${(error as Error).message})` };
-  }
 }
 
 function deliveryFrom(source: { name: string; type: string }, parsed: Exclude<ParseResult, { kind: 'invalid' }>, receivedAt: string): Delivery {
@@ -89,8 +82,8 @@ export function evaluateWebhook(compiled: CompiledRules, webhook: IncomingWebhoo
   };
   const auth = provider.authenticate(config, request);
   if (!auth.ok && options.requireAuth) return { kind: 'rejected', outcome: { kind: 'unauthorized', reason: auth.reason } };
-  const body = parseJson(webhook.rawBody);
-  if (!body.ok) return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_BODY_NOT_JSON', reason: body.reason } };
+  const body = readJsonBody(webhook.rawBody);
+  if (!body.ok) return { kind: 'rejected', outcome: { kind: 'invalid', code: body.code, reason: body.reason } };
   const parsed = provider.parse(config, request, body.value);
   if (parsed.kind === 'invalid') return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason: parsed.reason } };
 

@@ -14,7 +14,7 @@ export type IntakeOutcome =
   | { readonly kind: 'ping'; readonly deliveryId: string }
   | { readonly kind: 'unknown_source'; readonly source: string }
   | { readonly kind: 'unauthorized'; readonly reason: string }
-  | { readonly kind: 'invalid'; readonly code: 'RELAY_BODY_NOT_JSON' | 'RELAY_PAYLOAD_INVALID'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly code: 'RELAY_BODY_NOT_JSON' | 'RELAY_INVALID_ENCODING' | 'RELAY_PAYLOAD_INVALID'; readonly reason: string }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
 /** The HTTP status each outcome is answered with: the webhooks and `POST /rules/test` both read it here. */

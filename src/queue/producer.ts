@@ -15,6 +15,11 @@ export function createDeployProducer(deps: { queue: Queue<DeployJobData> }) {
         deploymentIds.map((deploymentId) => deps.queue.add('deploy', deployJobSchema.parse({ deploymentId }), { ...deployJobOptions, jobId: deploymentId })),
       );
     },
+    /** Removes jobs that must not run (their deployment was never stored); a job already running is left to end by itself. */
+    async withdraw(deploymentIds: readonly string[]): Promise<void> {
+      // A job that is running is locked and cannot be removed: it finds no deployment and ends.
+      await Promise.allSettled(deploymentIds.map((id) => deps.queue.remove(id)));
+    },
   };
 }
 

@@ -25,6 +25,8 @@ export function relayKeys(prefix: string) {
      */
     deliveryMember: (source: string, id: string) => `${source}/${id}`,
     delivery: (member: string) => `${prefix}:dlv:${member}`,
+    /** The delivery whose signed content carried this signature: a replay under a new id is a repeat. */
+    deliverySignature: (source: string, signature: string) => `${prefix}:dlv-sig:${source}:${signature}`,
     /** The latest source that sent each delivery id, for `GET /deliveries/:id` without a source. */
     deliverySources: `${prefix}:dlv-sources`,
     deliveries: `${prefix}:dlvs`,

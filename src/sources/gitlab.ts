@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { branchOrTag, changedPaths, describeIssues, isoTime } from './payload.js';
 import { hmac, secretsEqual } from '../shared/crypto.js';
-import { AUTH_OK, deriveDeliveryId, header, refuse, verifyFreshTimestamp } from './verify.js';
+import { AUTH_OK, deriveDeliveryId, header, refuse, signedBy, verifyFreshTimestamp } from './verify.js';
 import type { AuthResult, NormalizedEvent, ParseResult, Provider, WebhookRequest } from './types.js';
 
 /**
@@ -27,11 +27,16 @@ function signingKey(signingSecret: string): Buffer | undefined {
   return key.length > 0 ? key : undefined;
 }
 
+/** The base64 of a 32-byte HMAC-SHA256, padding included and nothing after it. */
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+
 function signatureMatches(entry: string, expected: Buffer): boolean {
   const comma = entry.indexOf(',');
   if (comma === -1 || entry.slice(0, comma) !== 'v1') return false;
-  const received = Buffer.from(entry.slice(comma + 1), 'base64');
-  return received.length === expected.length && timingSafeEqual(received, expected);
+  const encoded = entry.slice(comma + 1);
+  // Node's base64 decoder skips what follows the padding; a strict shape keeps one signature one string.
+  if (!BASE64_SHA256.test(encoded)) return false;
+  return timingSafeEqual(Buffer.from(encoded, 'base64'), expected);
 }
 
 function verifySignature(signingSecret: string, request: WebhookRequest): AuthResult {
@@ -47,7 +52,7 @@ function verifySignature(signingSecret: string, request: WebhookRequest): AuthRe
   const expected = hmac('sha256', key, Buffer.concat([Buffer.from(`${id}.${timestamp}.`), request.rawBody]));
   // Several space-separated signatures may be sent (key rotation); one match is enough.
   return signatures.split(' ').some((entry) => signatureMatches(entry, expected))
-    ? AUTH_OK
+    ? signedBy(expected.toString('hex'))
     : refuse('webhook-signature does not match the body signed with the configured signingSecret');
 }
 
@@ -127,13 +132,9 @@ export const gitlab: Provider = {
     }
     if (source.token) {
       const result = verifyToken(source.token, request);
-      if (!result.ok) return result;
+      if (!result.ok || !source.signingSecret) return result;
     }
-    if (source.signingSecret) {
-      const result = verifySignature(source.signingSecret, request);
-      if (!result.ok) return result;
-    }
-    return AUTH_OK;
+    return verifySignature(source.signingSecret ?? '', request);
   },
   parse(source, request, body) {
     const event = header(request, 'x-gitlab-event');

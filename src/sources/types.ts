@@ -32,7 +32,12 @@ export interface WebhookRequest {
   readonly now: Date;
 }
 
-export type AuthResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/**
+ * `signature`, for providers that sign the content, is the verified signature (hex): equal
+ * signatures mean equal signed content, so intake answers a second request carrying one as a
+ * repeat whatever unsigned delivery id it names.
+ */
+export type AuthResult = { readonly ok: true; readonly signature?: string } | { readonly ok: false; readonly reason: string };
 
 /**
  * What one delivery says happened. Git hosts fill repository/branch/tag/commit; registries fill

@@ -4,6 +4,11 @@ import type { AuthResult, WebhookRequest } from './types.js';
 
 export const AUTH_OK: AuthResult = { ok: true };
 
+/** Authenticated by a signature over the content: the signature identifies that content. */
+export function signedBy(signatureHex: string): AuthResult {
+  return { ok: true, signature: signatureHex.toLowerCase() };
+}
+
 export function refuse(reason: string): AuthResult {
   return { ok: false, reason };
 }
@@ -27,8 +32,9 @@ export function verifyHexHmac(
   const received = header(request, options.header.toLowerCase());
   if (!received) return refuse(`missing ${options.header} header`);
   if (!received.startsWith(prefix)) return refuse(`${options.header} must start with "${prefix}"`);
-  return hexHmacMatches(received.slice(prefix.length), options.algorithm, options.secret, options.signed ?? request.rawBody)
-    ? AUTH_OK
+  const signature = received.slice(prefix.length);
+  return hexHmacMatches(signature, options.algorithm, options.secret, options.signed ?? request.rawBody)
+    ? signedBy(signature)
     : refuse(`${options.header} does not match the ${options.what ?? 'body'} signed with the configured secret`);
 }
 

@@ -68,7 +68,7 @@ describe('gitea authenticate', () => {
   const auth = (headers: Record<string, string>) => gitea.authenticate(source, { headers, rawBody: body, now: NOW });
 
   it('accepts the Forgejo signature header alone', () => {
-    expect(auth({ 'x-forgejo-signature': hex('forgejo-test-secret') })).toEqual({ ok: true });
+    expect(auth({ 'x-forgejo-signature': hex('forgejo-test-secret') })).toEqual({ ok: true, signature: hex('forgejo-test-secret') });
   });
 
   it('checks the Forgejo header when present, so a good Gitea copy cannot cover a bad one', () => {

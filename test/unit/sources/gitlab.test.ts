@@ -91,7 +91,17 @@ describe('gitlab authenticate', () => {
 
   it('accepts a delivery when one of several listed signatures matches (key rotation)', () => {
     const headers = standardWebhooksHeaders('msg_1', nowSeconds, `v1,${Buffer.alloc(32).toString('base64')} ${v1('msg_1', nowSeconds)}`);
-    expect(gitlab.authenticate(signedSource, { headers, rawBody: body, now: NOW })).toEqual({ ok: true });
+    expect(gitlab.authenticate(signedSource, { headers, rawBody: body, now: NOW })).toMatchObject({
+      ok: true,
+      signature: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('refuses a signature with anything after its base64 padding', () => {
+    for (const junk of ['x', '==', '!!', 'AAAA']) {
+      const headers = standardWebhooksHeaders('msg_1', nowSeconds, `${v1('msg_1', nowSeconds)}${junk}`);
+      expect(gitlab.authenticate(signedSource, { headers, rawBody: body, now: NOW })).toMatchObject({ ok: false });
+    }
   });
 
   it('refuses a signature of another scheme version', () => {
@@ -123,7 +133,10 @@ describe('gitlab authenticate', () => {
   it('requires both checks to pass when both a token and a signing secret are configured', () => {
     const source: SourceConfig = { ...signedSource, token: 'gl-test-secret-token' };
     const signed = sign(source, body, NOW).headers;
-    expect(gitlab.authenticate(source, { headers: signed, rawBody: body, now: NOW })).toEqual({ ok: true });
+    expect(gitlab.authenticate(source, { headers: signed, rawBody: body, now: NOW })).toMatchObject({
+      ok: true,
+      signature: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const wrongToken = { ...signed, 'x-gitlab-token': 'another-token' };
     expect(gitlab.authenticate(source, { headers: wrongToken, rawBody: body, now: NOW })).toEqual({
       ok: false,

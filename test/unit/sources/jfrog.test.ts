@@ -65,7 +65,7 @@ describe('jfrog authenticate', () => {
   });
 
   it('does not accept the plain secret where a body signature is expected', () => {
-    expect(auth({ ...base, secret: 'the-secret' }, signature)).toEqual({ ok: true });
+    expect(auth({ ...base, secret: 'the-secret' }, signature)).toEqual({ ok: true, signature });
     expect(auth({ ...base, secret: 'the-secret' }, 'the-secret')).toMatchObject({ ok: false });
   });
 });

@@ -1,0 +1,192 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseRules } from '../../src/config/rules.js';
+import { githubPush } from '../support/payloads.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { commitRules } from '../support/rules.js';
+
+const JOB = '00000000-0000-4000-8000-000000000001';
+const CI_SECRET = 'ci-secret-for-hostile-tests';
+
+let relay: TestRelay;
+afterEach(async () => relay?.close());
+
+/** Every key the relay wrote under the test's prefix, less BullMQ's queue bookkeeping. */
+async function storedKeys(): Promise<string[]> {
+  const keys = await relay.redis.keys(`${relay.prefix}:*`);
+  return keys.filter((k) => !k.startsWith(`${relay.prefix}:deploy:`) && !k.includes(':ratelimit:')).sort();
+}
+
+const HUB_RULES = `
+sources:
+  - name: hub
+    type: dockerhub
+    token: hub-path-token-0123456789
+routes:
+  - name: worker
+    source: hub
+    match: { image: acme/worker }
+    target: { jobId: ${JOB} }
+    deploy: tag
+`;
+
+const hubBody = (tag: string) =>
+  `{"push_data":{"pushed_at":1795255925,"pusher":"ci","tag":"${tag}"},"repository":{"repo_name":"acme/worker","namespace":"acme","name":"worker"}}`;
+
+describe('bodies that cannot be stored as sent are refused with 400 and leave nothing behind', () => {
+  it('a lone surrogate in a Docker Hub tag is refused with RELAY_INVALID_ENCODING, and the retry of a valid push is processed', async () => {
+    relay = await startTestRelay(HUB_RULES);
+    const bad = await relay.post('hub', undefined, {}, { raw: Buffer.from(hubBody('v1\\ud800')) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json).toMatchObject({ code: 'RELAY_INVALID_ENCODING', message: expect.stringContaining('surrogate') });
+    expect(await storedKeys()).toEqual([]);
+    const good = await relay.post('hub', undefined, {}, { raw: Buffer.from(hubBody('v1.0.0')) });
+    expect(good.statusCode).toBe(202);
+    expect((await relay.get(`/deployments/${good.json.deployments[0].id}`)).statusCode).toBe(200);
+  });
+
+  it('a surrogate pair written as escapes (an emoji) is accepted', async () => {
+    relay = await startTestRelay(HUB_RULES);
+    const body = hubBody('v2.0.0').replace('"pusher":"ci"', '"pusher":"ci \\ud83d\\ude80"');
+    expect((await relay.post('hub', undefined, {}, { raw: Buffer.from(body) })).statusCode).toBe(202);
+  });
+
+  it('bytes that are not UTF-8 are refused with RELAY_INVALID_ENCODING', async () => {
+    relay = await startTestRelay(HUB_RULES);
+    const raw = Buffer.concat([Buffer.from(hubBody('v3').slice(0, 40)), Buffer.from([0xff, 0xfe]), Buffer.from(hubBody('v3').slice(40))]);
+    const response = await relay.post('hub', undefined, {}, { raw });
+    expect(response.statusCode).toBe(400);
+    expect(response.json.code).toBe('RELAY_INVALID_ENCODING');
+    expect(await storedKeys()).toEqual([]);
+  });
+
+  it('a Harbor body nested 10,000 deep inside event_data is refused with 400, not 500', async () => {
+    relay = await startTestRelay(`
+sources:
+  - name: harbor
+    type: harbor
+    header: { value: "Bearer harbor-test-token" }
+routes: []
+`);
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const raw = Buffer.from(`{"type":"PUSH_ARTIFACT","occur_at":1795255925,"event_data":${deep}}`);
+    const response = await relay.post('harbor', undefined, {}, { raw });
+    expect(response.statusCode).toBe(400);
+    expect(response.json).toMatchObject({ code: 'RELAY_BODY_NOT_JSON', message: expect.stringContaining('deeper') });
+  });
+
+  it('POST /rules/test refuses the same deep body and lone surrogate with 400', async () => {
+    relay = await startTestRelay(HUB_RULES);
+    const app = relay.relay.app!;
+    const headers = { authorization: 'Bearer test-api-token-0123456789', 'content-type': 'application/json' };
+    const deep = await app.inject({
+      method: 'POST',
+      url: '/rules/test',
+      headers,
+      payload: `{"source":"hub","body":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+    });
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json().code).toBe('RELAY_BODY_NOT_JSON');
+    const lone = await app.inject({
+      method: 'POST',
+      url: '/rules/test',
+      headers,
+      payload: `{"source":"hub","rawBody":${JSON.stringify(hubBody('v1\\ud800'))}}`,
+    });
+    expect(lone.statusCode).toBe(200);
+    expect(lone.json()).toMatchObject({ outcome: 'invalid', wouldAnswer: 400 });
+  });
+});
+
+describe('a replayed request is a duplicate whatever unsigned id it carries', () => {
+  const ciRules = commitRules({ source: 'ci', secret: CI_SECRET, routes: [{ jobId: JOB }] });
+
+  function signedCi(body: string, timestamp: number) {
+    const signature = createHmac('sha256', CI_SECRET).update(`${timestamp}.${body}`).digest('hex');
+    return { 'x-relay-timestamp': String(timestamp), 'x-relay-signature': `sha256=${signature}` };
+  }
+
+  it('a signed generic request replayed within its window with a new X-Relay-Delivery deploys once', async () => {
+    relay = await startTestRelay(ciRules);
+    const now = Math.floor(Date.now() / 1000);
+    const a = `{"repository":"acme/api","branch":"main","commit":"${'a'.repeat(40)}"}`;
+    const b = `{"repository":"acme/api","branch":"main","commit":"${'b'.repeat(40)}"}`;
+    const first = await relay.post('ci', undefined, { ...signedCi(a, now), 'x-relay-delivery': 'build-1' }, { raw: Buffer.from(a), unsigned: true });
+    expect(first.statusCode).toBe(202);
+    const second = await relay.post('ci', undefined, { ...signedCi(b, now), 'x-relay-delivery': 'build-2' }, { raw: Buffer.from(b), unsigned: true });
+    expect(second.statusCode).toBe(202);
+    const replay = await relay.post('ci', undefined, { ...signedCi(a, now), 'x-relay-delivery': 'build-3' }, { raw: Buffer.from(a), unsigned: true });
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json).toMatchObject({ duplicate: true, deliveryId: 'build-1' });
+    const deployments = (await relay.get('/deployments')).json.deployments;
+    expect(deployments.map((d: any) => d.gitCommitId).sort()).toEqual(['a'.repeat(40), 'b'.repeat(40)]);
+  });
+
+  it('a signed GitLab request with a new Idempotency-Key is a duplicate', async () => {
+    const signingSecret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    relay = await startTestRelay(`
+sources:
+  - name: gitlab
+    type: gitlab
+    signingSecret: "${signingSecret}"
+routes:
+  - name: api
+    source: gitlab
+    match: { repository: acme/api, branch: main }
+    target: { jobId: ${JOB} }
+    deploy: commit
+`);
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'c'.repeat(40), project: { path_with_namespace: 'acme/api' } });
+    const send = (idempotencyKey: string) =>
+      relay.post('gitlab', undefined, { 'x-gitlab-event': 'Push Hook', 'idempotency-key': idempotencyKey }, { raw: Buffer.from(body) });
+    const first = await send('key-1');
+    const replay = await send('key-2');
+    expect(first.statusCode).toBe(202);
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json).toMatchObject({ duplicate: true, deliveryId: 'key-1' });
+  });
+});
+
+describe('a delivery answered 5xx leaves nothing that would turn its retry into a duplicate', () => {
+  const rules = commitRules({ source: 'github', routes: [{ jobId: JOB }] });
+
+  async function plannedDeploymentId(push: { headers: Record<string, string>; body: unknown }): Promise<string> {
+    const test = await relay.relay.app!.inject({
+      method: 'POST',
+      url: '/rules/test',
+      headers: { authorization: 'Bearer test-api-token-0123456789' },
+      payload: { source: 'github', headers: push.headers, body: push.body },
+    });
+    return test.json().deployments[0].id;
+  }
+
+  it('when its job cannot be added, the stored history is undone and the retry is accepted as new', async () => {
+    relay = await startTestRelay(rules);
+    const push = githubPush({ repository: 'acme/api', branch: 'main', commit: '1'.repeat(40) });
+    const id = await plannedDeploymentId(push);
+    // A key of the wrong type where BullMQ keeps the job makes its add fail after the history was written.
+    const jobKey = `${relay.prefix}:deploy:${id}`;
+    await relay.redis.set(jobKey, 'in the way');
+    const failed = await relay.post('github', push.body, push.headers);
+    expect(failed.statusCode).toBe(503);
+    expect((await relay.get(`/deliveries/${push.headers['x-github-delivery']}`)).statusCode).toBe(404);
+    expect((await relay.get(`/deployments/${id}`)).statusCode).toBe(404);
+
+    await relay.redis.del(jobKey);
+    const retry = await relay.post('github', push.body, push.headers);
+    expect(retry.statusCode).toBe(202);
+    await expect.poll(async () => (await relay.get(`/deployments/${id}`)).json.status, { timeout: 10_000 }).toBe('succeeded');
+  });
+
+  it('a repeat after a rules change adds no job for the deployment the new rules would have made', async () => {
+    relay = await startTestRelay(rules, { RELAY_ROLE: 'api' });
+    const push = githubPush({ repository: 'acme/api', branch: 'main', commit: '2'.repeat(40) });
+    expect((await relay.post('github', push.body, push.headers)).statusCode).toBe(202);
+    relay.relay.rules.replace(parseRules(rules.replace('name: api-main', 'name: api-renamed'), {}));
+    const renamed = await plannedDeploymentId(push);
+
+    const repeat = await relay.post('github', push.body, push.headers);
+    expect(repeat.statusCode).toBe(200);
+    expect(await relay.redis.exists(`${relay.prefix}:deploy:${renamed}`)).toBe(0);
+  });
+});
