@@ -42,6 +42,10 @@ export type RelayConfig = Pick<
   | 'QOVERY_DEPLOY_TIMEOUT_MS'
   | 'QOVERY_MAX_REQUESTS_PER_HOUR'
   | 'WORKER_LOCK_MS'
+  | 'TRUST_PROXY'
+  | 'HTTP_REQUEST_TIMEOUT_MS'
+  | 'HTTP_HEADERS_TIMEOUT_MS'
+  | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
   | 'RECONCILE_INTERVAL_MS'
 >;
 
@@ -142,8 +146,15 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
       history,
       rules: activeRules,
       isReady: async () => (await producerRedis.ping()) === 'PONG',
+      storeAvailable: () => redis.status === 'ready',
       apiToken: config.RELAY_API_TOKEN,
       bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
+      server: {
+        trustProxy: config.TRUST_PROXY,
+        requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
       rateLimit: { max: config.RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS, redis: producerRedis, nameSpace: keys.rateLimitNamespace },
     });
   }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from './errors.js';
 
@@ -8,6 +9,36 @@ const intFrom = (fallback: number, min = 0) => z.coerce.number().int().min(min).
 function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => !!entry[1]));
 }
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Which proxies' X-Forwarded-For to believe: none by default (a client could otherwise pick its
+ * own address, and so its rate limit); `true` for all; a hop count; or addresses and CIDR ranges.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((entry) => entry.trim());
+    const wrong = entries.filter((entry) => !isAddressOrRange(entry));
+    if (wrong.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `not an address, CIDR range, hop count, true or false: ${wrong.join(', ')}` });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 const envSchema = z
   .object({
@@ -33,6 +64,11 @@ const envSchema = z
     WORKER_CONCURRENCY: intFrom(16, 1),
     WORKER_LOCK_MS: intFrom(30_000, 1_000),
     RECONCILE_INTERVAL_MS: intFrom(60_000, 1_000),
+    TRUST_PROXY: trustProxy,
+    /** Slow clients are cut off: the whole request, its headers, and an idle kept-alive connection. */
+    HTTP_REQUEST_TIMEOUT_MS: intFrom(30_000, 100),
+    HTTP_HEADERS_TIMEOUT_MS: intFrom(10_000, 100),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: intFrom(72_000, 100),
     WEBHOOK_BODY_LIMIT_BYTES: intFrom(5 * 1024 * 1024, 1024),
     RATE_LIMIT_MAX: intFrom(600, 1),
     RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1000),
@@ -47,6 +83,9 @@ const envSchema = z
           path: ['QOVERY_API_TOKEN'],
           message: `required when RELAY_ROLE is "${env.RELAY_ROLE}" (the worker calls the Qovery API)`,
         });
+      }
+      if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+        ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must be <= HTTP_REQUEST_TIMEOUT_MS' });
       }
       if (env.DEPLOY_BACKOFF_MAX_MS < env.DEPLOY_BACKOFF_BASE_MS) {
         ctx.addIssue({ code: 'custom', path: ['DEPLOY_BACKOFF_MAX_MS'], message: 'must be >= DEPLOY_BACKOFF_BASE_MS' });

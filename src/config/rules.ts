@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import semver from 'semver';
 import { providerFor } from '../sources/registry.js';
-import { SOURCE_KEYS, type SourceKey } from '../sources/types.js';
+import { MAX_TOKEN_LENGTH, SOURCE_KEYS, type SourceKey } from '../sources/types.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { templateProblems } from './template.js';
@@ -24,7 +24,7 @@ const pattern = z
 /** How each source key is validated; `satisfies` makes a key added to SOURCE_KEYS fail here until it is. */
 const sourceKeySchemas = {
   secret: z.string().min(1).optional(),
-  token: z.string().min(8, 'must be at least 8 characters').optional(),
+  token: z.string().min(8, 'must be at least 8 characters').max(MAX_TOKEN_LENGTH, `must be at most ${MAX_TOKEN_LENGTH} characters`).optional(),
   signingSecret: z.string().min(1).optional(),
   header: z
     .object({ name: z.string().min(1).default('Authorization'), value: z.string().min(1) })
@@ -56,6 +56,9 @@ const sourceSchema = z
     }
     if (provider.oneOfExclusive && present.length > 1) {
       ctx.addIssue({ code: 'custom', path: [], message: `type ${source.type} takes only one of: ${alternatives.join(', ')}` });
+    }
+    if (provider.tokenInPath && source.token !== undefined && !/^[A-Za-z0-9._~-]+$/.test(source.token)) {
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'travels in the URL path: use only letters, digits, ".", "_", "~" and "-"' });
     }
     const allowed = new Set([...provider.requiredKeys, ...(provider.optionalKeys ?? [])]);
     for (const key of SOURCE_KEYS) {

@@ -18,9 +18,30 @@ export interface AppDeps {
   readonly history: History;
   readonly rules: ActiveRules;
   readonly isReady: () => Promise<boolean>;
+  /** Whether the history's Redis connection is up, so reads can be answered 503 at once when it is not. */
+  readonly storeAvailable: () => boolean;
   readonly apiToken: string | undefined;
   readonly bodyLimit: number;
+  readonly server: {
+    readonly trustProxy: boolean | number | readonly string[];
+    readonly requestTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
   readonly rateLimit: { readonly max: number; readonly timeWindow: number; readonly redis?: Redis; readonly nameSpace: string };
+}
+
+/** Longer than any path segment the relay accepts: a path token (256) or a delivery id (200), URL-encoded. */
+const MAX_PARAM_LENGTH = 1_024;
+
+/**
+ * A hop count trusts the nearest N addresses of the forwarding chain. Fastify itself refuses hop
+ * counts (they cannot tell the proxy from a client that reaches the relay directly), so it is a
+ * function here; it is safe only where every client must come through those proxies.
+ */
+function trustedProxies(setting: boolean | number | readonly string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return typeof setting === 'boolean' ? setting : [...setting];
 }
 
 /** Builds the HTTP surface without listening, so tests drive it through `inject` or a real port. */
@@ -32,7 +53,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    trustProxy: true,
+    trustProxy: trustedProxies(deps.server.trustProxy),
+    // Fastify's default of 100 answers 414 to a longer path token or delivery id; both are capped below this.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    requestTimeout: deps.server.requestTimeoutMs,
+    keepAliveTimeout: deps.server.keepAliveTimeoutMs,
+    // Node checks for expired requests every 30 s by default: a flood of slow clients would pile up in between.
+    http: { headersTimeout: deps.server.headersTimeoutMs, connectionsCheckingInterval: Math.min(1_000, deps.server.headersTimeoutMs) },
   });
   registerErrorHandling(app);
   // JSON bodies of the API routes are read like webhook bodies: UTF-8 only, no lone surrogates, bounded depth.
@@ -55,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerHealthRoutes(app, { isReady: deps.isReady });
   registerWebhookRoutes(app, { intake: deps.intake, bodyLimit: deps.bodyLimit, rateLimit: { max: deps.rateLimit.max, timeWindow: deps.rateLimit.timeWindow } });
-  registerHistoryRoutes(app, { history: deps.history, apiToken: deps.apiToken });
-  registerRulesRoutes(app, { rules: deps.rules, history: deps.history, apiToken: deps.apiToken });
+  registerHistoryRoutes(app, { history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
+  registerRulesRoutes(app, { rules: deps.rules, history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
   return app;
 }

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { formatIssues } from '../config/errors.js';
 import type { History } from '../history/history.js';
 import { DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
+import { MAX_DELIVERY_ID_LENGTH } from '../sources/types.js';
 import { requireApiToken } from './auth.js';
+import { requireStore } from './store-available.js';
 import { sendError } from './errors.js';
 
 const page = { limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().min(1).optional() };
@@ -17,9 +19,9 @@ const deploymentQuery = z
   })
   .strict();
 const deliveryQuery = z.object({ ...page, source: z.string().optional(), outcome: z.enum(['accepted', 'ignored', 'duplicate']).optional() }).strict();
-const idParams = z.object({ id: z.string().min(1).max(200) });
+const idParams = z.object({ id: z.string().min(1).max(MAX_DELIVERY_ID_LENGTH) });
 /** Delivery ids are unique per source; `?source=` picks one when two sources share an id. */
-const deliveryLookup = z.object({ source: z.string().min(1).optional() });
+const deliveryLookup = z.object({ source: z.string().min(1, 'must name a source').optional() }).strict();
 
 /** The worker's bookkeeping (sort key, stale-read flag) stays out of the API. */
 function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal' | 'uncertain'> {
@@ -29,9 +31,10 @@ function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTermin
 
 const problems = (error: z.ZodError): string => formatIssues(error).join('; ');
 
-export function registerHistoryRoutes(app: FastifyInstance, deps: { history: History; apiToken: string | undefined }): void {
+export function registerHistoryRoutes(app: FastifyInstance, deps: { history: History; apiToken: string | undefined; storeAvailable: () => boolean }): void {
   void app.register(async (scope) => {
     scope.addHook('preHandler', requireApiToken(deps.apiToken));
+    scope.addHook('preHandler', requireStore(deps.storeAvailable));
 
     scope.get('/deployments', async (request, reply) => {
       const query = deploymentQuery.safeParse(request.query);
@@ -41,7 +44,9 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { history: His
     });
 
     scope.get('/deployments/:id', async (request, reply) => {
-      const { id } = idParams.parse(request.params);
+      const params = idParams.safeParse(request.params);
+      if (!params.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(params.error));
+      const { id } = params.data;
       const deployment = await deps.history.getDeployment(id);
       return deployment ? present(deployment) : sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
     });
@@ -54,8 +59,12 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { history: His
     });
 
     scope.get('/deliveries/:id', async (request, reply) => {
-      const { id } = idParams.parse(request.params);
-      const { source } = deliveryLookup.parse(request.query);
+      const params = idParams.safeParse(request.params);
+      const lookup = deliveryLookup.safeParse(request.query);
+      if (!params.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(params.error));
+      if (!lookup.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(lookup.error));
+      const { id } = params.data;
+      const { source } = lookup.data;
       const delivery = await deps.history.getDelivery(id, source);
       return delivery ?? sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no delivery with id "${id}"`);
     });

@@ -7,6 +7,7 @@ import { HTTP_STATUS_BY_OUTCOME } from '../intake/outcome.js';
 import { summarize } from '../intake/receive.js';
 import type { ActiveRules } from '../routing/active-rules.js';
 import { requireApiToken } from './auth.js';
+import { requireStore } from './store-available.js';
 import { sendError } from './errors.js';
 
 const testRequest = z
@@ -26,9 +27,13 @@ const testRequest = z
  * commit, or why none did) without storing or enqueuing anything. Signature failures are reported
  * but do not stop the evaluation, so routes can be debugged without computing signatures.
  */
-export function registerRulesRoutes(app: FastifyInstance, deps: { rules: ActiveRules; history: History; apiToken: string | undefined }): void {
+export function registerRulesRoutes(
+  app: FastifyInstance,
+  deps: { rules: ActiveRules; history: History; apiToken: string | undefined; storeAvailable: () => boolean },
+): void {
   void app.register(async (scope) => {
     scope.addHook('preHandler', requireApiToken(deps.apiToken));
+    scope.addHook('preHandler', requireStore(deps.storeAvailable));
     scope.post('/rules/test', async (request, reply) => {
       const parsed = testRequest.safeParse(request.body);
       if (!parsed.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', formatIssues(parsed.error).join('; '));

@@ -3,7 +3,7 @@ import type { NewDeployment } from '../history/history.js';
 import type { Delivery } from '../history/model.js';
 import type { CompiledRules } from '../routing/active-rules.js';
 import type { DeployRequest } from '../routing/plan.js';
-import type { AuthResult, NormalizedEvent, ParseResult, WebhookRequest } from '../sources/types.js';
+import { MAX_DELIVERY_ID_LENGTH, type AuthResult, type NormalizedEvent, type ParseResult, type WebhookRequest } from '../sources/types.js';
 import { readJsonBody } from './json-body.js';
 import type { IntakeOutcome } from './outcome.js';
 
@@ -87,6 +87,10 @@ export function evaluateWebhook(compiled: CompiledRules, webhook: IncomingWebhoo
   const parsed = provider.parse(config, request, body.value);
   if (parsed.kind === 'invalid') return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason: parsed.reason } };
 
+  if (parsed.deliveryId.length > MAX_DELIVERY_ID_LENGTH) {
+    const reason = `the delivery id is ${parsed.deliveryId.length} characters long; at most ${MAX_DELIVERY_ID_LENGTH} are kept`;
+    return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason } };
+  }
   const delivery = deliveryFrom(config, parsed, now.toISOString());
   if (parsed.kind !== 'events') return { kind: 'planned', auth, ping: parsed.kind === 'ping', delivery, deployments: [] };
   return { kind: 'planned', auth, ping: false, ...plan(compiled, config.name, parsed, delivery) };

@@ -16,6 +16,11 @@ export interface SourceConfig {
   readonly registryHost?: string;
 }
 
+/** Longest token a source may carry; a path token must also stay within one URL path segment. */
+export const MAX_TOKEN_LENGTH = 256;
+/** Longest delivery id stored: longer ones could not be looked up through `GET /deliveries/:id`. */
+export const MAX_DELIVERY_ID_LENGTH = 200;
+
 /** Every key a source may carry in the rules file; the rules schema and the redaction list derive from it. */
 export const SOURCE_KEYS = ['secret', 'token', 'signingSecret', 'header', 'registryHost'] as const;
 export type SourceKey = (typeof SOURCE_KEYS)[number];

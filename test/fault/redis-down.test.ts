@@ -118,4 +118,23 @@ describe('Redis goes down under a running API process', () => {
       probe.disconnect();
     }
   }, 30_000);
+
+  it('the history API answers 503 at once while Redis is down, not a 500 after its retries', async () => {
+    const redis = await startRedisServer();
+    redisProcesses.push(redis.process);
+    const { app } = await startApiRelay(redis.url);
+    const headers = { authorization: 'Bearer test-api-token-0123456789' };
+    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/deployments', headers })).statusCode, { timeout: 5_000 }).toBe(200);
+
+    await redis.stop();
+    await expect.poll(async () => (await app.inject({ method: 'GET', url: '/readyz' })).statusCode, { timeout: 5_000 }).toBe(503);
+    for (const url of ['/deployments', '/deliveries', '/deliveries/abc', '/deployments/dep_x']) {
+      const started = Date.now();
+      const response = await app.inject({ method: 'GET', url, headers });
+      expect(response.statusCode, url).toBe(503);
+      expect(response.json()).toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+      // Answered from the connection's state, without waiting for a reconnect.
+      expect(Date.now() - started, url).toBeLessThan(1_000);
+    }
+  }, 30_000);
 });

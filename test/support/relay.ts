@@ -50,6 +50,10 @@ export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial
     QOVERY_MAX_REQUESTS_PER_HOUR: 10_000_000,
     WORKER_LOCK_MS: 5_000,
     RECONCILE_INTERVAL_MS: 60_000,
+    TRUST_PROXY: false,
+    HTTP_REQUEST_TIMEOUT_MS: 30_000,
+    HTTP_HEADERS_TIMEOUT_MS: 10_000,
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
     ...overrides,
   };
 }
