@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { History } from '../history/history.js';
 import type { Intake } from '../intake/receive.js';
 import { readJsonBody } from '../intake/json-body.js';
-import { registerErrorHandling, RequestBodyError } from './errors.js';
+import { answerFrameworkError, registerErrorHandling, RequestBodyError } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history-routes.js';
 import { registerRulesRoutes } from './rules-routes.js';
@@ -56,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustedProxies(deps.server.trustProxy),
     // Fastify's default of 100 answers 414 to a longer path token or delivery id; both are capped below this.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
     requestTimeout: deps.server.requestTimeoutMs,
     keepAliveTimeout: deps.server.keepAliveTimeoutMs,
     // Node checks for expired requests every 30 s by default: a flood of slow clients would pile up in between.

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'RELAY_UNAUTHORIZED'
   | 'RELAY_API_TOKEN_UNSET'
   | 'RELAY_BAD_REQUEST'
+  | 'RELAY_URI_TOO_LONG'
+  | 'RELAY_UNSUPPORTED_MEDIA_TYPE'
   | 'RELAY_NOT_FOUND'
   | 'RELAY_RATE_LIMITED'
   | 'RELAY_INTERNAL';
@@ -33,6 +35,23 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, status: 
   return reply.code(status).send({ code, message, reqId: request.id });
 }
 
+/** Errors Fastify raises before a route runs, in the relay's shape: status and stable code by Fastify's code. */
+const FASTIFY_ERRORS: Readonly<Record<string, readonly [number, ErrorCode]>> = {
+  FST_ERR_BAD_URL: [400, 'RELAY_BAD_REQUEST'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'RELAY_URI_TOO_LONG'],
+  FST_ERR_ASYNC_CONSTRAINT: [500, 'RELAY_INTERNAL'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'RELAY_UNSUPPORTED_MEDIA_TYPE'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'RELAY_BAD_REQUEST'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'RELAY_BODY_NOT_JSON'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'RELAY_BODY_NOT_JSON'],
+};
+
+/** Fastify's `frameworkErrors` option: router errors (a bad or too long URL) answered like every other error. */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const [status, code] = FASTIFY_ERRORS[error.code] ?? [400, 'RELAY_BAD_REQUEST'];
+  return sendError(request, reply, status, code, error.message);
+}
+
 /** One handler for everything thrown, so every error a client sees has the same shape. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
@@ -46,6 +65,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
         `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`,
       );
     }
+    const known = FASTIFY_ERRORS[error.code];
+    if (known) return sendError(request, reply, known[0], known[1], error.message);
     if (error instanceof RequestBodyError) return sendError(request, reply, error.statusCode, error.relayCode, error.message);
     if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
     if (error.statusCode === 429) return sendError(request, reply, 429, 'RELAY_RATE_LIMITED', error.message);

@@ -3,6 +3,9 @@ import type { Intake } from '../intake/receive.js';
 import { HTTP_STATUS_BY_OUTCOME, type IntakeOutcome } from '../intake/outcome.js';
 import { sendError } from './errors.js';
 
+/** `type/subtype`, optionally with parameters: what Fastify's content-type parsing accepts. */
+const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;.*)?$/;
+
 interface WebhookParams {
   source: string;
   token?: string;
@@ -37,6 +40,11 @@ function reply(request: FastifyRequest, res: FastifyReply, outcome: IntakeOutcom
  */
 export function registerWebhookRoutes(app: FastifyInstance, deps: { intake: Intake; bodyLimit: number; rateLimit: { max: number; timeWindow: number } }): void {
   void app.register(async (scope) => {
+    // Any content type is read as bytes, a missing or malformed one too: the provider decides what
+    // the body is, and Fastify would otherwise answer 415 before the signature is even checked.
+    scope.addHook('onRequest', async (request) => {
+      if (!MEDIA_TYPE.test(request.headers['content-type'] ?? '')) request.headers['content-type'] = 'application/octet-stream';
+    });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_request, body, done) => done(null, body));
 

@@ -5,6 +5,7 @@ import type { CompiledRules } from '../routing/active-rules.js';
 import type { DeployRequest } from '../routing/plan.js';
 import { MAX_DELIVERY_ID_LENGTH, type AuthResult, type NormalizedEvent, type ParseResult, type WebhookRequest } from '../sources/types.js';
 import { readJsonBody } from './json-body.js';
+import { selectRequests } from './select-requests.js';
 import type { IntakeOutcome } from './outcome.js';
 
 export interface IncomingWebhook {
@@ -48,20 +49,20 @@ function deliveryFrom(source: { name: string; type: string }, parsed: Exclude<Pa
   }
 }
 
-function plan(
-  compiled: CompiledRules,
-  source: string,
-  parsed: Extract<ParseResult, { kind: 'events' }>,
-  delivery: Delivery,
-): { delivery: Delivery; deployments: NewDeployment[] } {
+type Planned = { readonly delivery: Delivery; readonly deployments: NewDeployment[] } | { readonly invalid: string };
+
+function plan(compiled: CompiledRules, source: string, parsed: Extract<ParseResult, { kind: 'events' }>, delivery: Delivery): Planned {
   const result = compiled.plan(source, parsed.events);
   if (!result.matched) return { delivery: { ...delivery, outcome: 'ignored', reason: result.reason }, deployments: [] };
-  const deployments = result.requests.map((r) => {
+  const selection = selectRequests(result.requests, parsed.events);
+  if (selection.kept.length === 0) return { invalid: `nothing Qovery can deploy: ${selection.invalid.join('; ')}` };
+  const deployments = selection.kept.map((r) => {
     const { eventIndex, ...request } = r;
     const pushedAt = parsed.events[eventIndex]?.pushedAt;
     return { ...request, id: deploymentIdFor(source, parsed.deliveryId, r), ...(pushedAt !== undefined && { pushedAt }) };
   });
-  return { delivery: { ...delivery, deploymentIds: deployments.map((d) => d.id) }, deployments };
+  const skipped = [...(delivery.skipped ?? []), ...selection.skipped];
+  return { delivery: { ...delivery, deploymentIds: deployments.map((d) => d.id), ...(skipped.length > 0 && { skipped }) }, deployments };
 }
 
 /**
@@ -93,5 +94,7 @@ export function evaluateWebhook(compiled: CompiledRules, webhook: IncomingWebhoo
   }
   const delivery = deliveryFrom(config, parsed, now.toISOString());
   if (parsed.kind !== 'events') return { kind: 'planned', auth, ping: parsed.kind === 'ping', delivery, deployments: [] };
-  return { kind: 'planned', auth, ping: false, ...plan(compiled, config.name, parsed, delivery) };
+  const planned = plan(compiled, config.name, parsed, delivery);
+  if ('invalid' in planned) return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason: planned.invalid } };
+  return { kind: 'planned', auth, ping: false, ...planned };
 }

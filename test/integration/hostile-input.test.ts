@@ -190,3 +190,74 @@ describe('a delivery answered 5xx leaves nothing that would turn its retry into 
     expect(await relay.redis.exists(`${relay.prefix}:deploy:${renamed}`)).toBe(0);
   });
 });
+
+describe('what would be sent to Qovery is checked before anything is stored', () => {
+  const ciTagRules = `
+sources:
+  - name: ci
+    type: generic
+    secret: ${CI_SECRET}
+routes:
+  - name: by-commit
+    source: ci
+    match: { repository: acme/api }
+    target: { jobId: ${JOB} }
+    deploy: commit
+  - name: by-tag
+    source: ci
+    match: { image: acme/api }
+    target: { jobId: 00000000-0000-4000-8000-000000000002 }
+    deploy: tag
+`;
+
+  it('a commit that is not a full git commit id, or a tag that is not an OCI tag, is refused with 400 naming it', async () => {
+    relay = await startTestRelay(ciTagRules, { RELAY_ROLE: 'api' });
+    const cases: Array<[object, RegExp]> = [
+      [{ repository: 'acme/api', commit: 'x' }, /commit "x" is not a full git commit id/],
+      [{ image: 'acme/api', tag: 'has spaces' }, /tag "has spaces" is not a valid image tag/],
+      [{ image: 'acme/api', tag: 'nul\u0000' }, /is not a valid image tag/],
+      [{ image: 'acme/api', tag: 't'.repeat(10_000) }, /is not a valid image tag/],
+      [{ image: 'acme/api', tag: '-leading-dash' }, /is not a valid image tag/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await relay.post('ci', body);
+      expect(response.statusCode, JSON.stringify(body).slice(0, 60)).toBe(400);
+      expect(response.json).toMatchObject({ code: 'RELAY_PAYLOAD_INVALID', message: expect.stringMatching(message) });
+    }
+    expect(await storedKeys()).toEqual([]);
+    expect((await relay.post('ci', { image: 'acme/api', tag: 'v1.2.3_build.7' })).statusCode).toBe(202);
+  });
+
+  it('a Quay push of 10,000 tags to one job makes one deployment and lists a bounded number of the others', async () => {
+    relay = await startTestRelay(
+      `
+sources:
+  - name: quay
+    type: quay
+    token: quay-test-token-7f3a9c
+routes:
+  - name: app
+    source: quay
+    match: { image: quay.io/acme/app }
+    target: { jobId: ${JOB} }
+    deploy: tag
+`,
+      { RELAY_ROLE: 'api', WEBHOOK_BODY_LIMIT_BYTES: 1024 * 1024 },
+    );
+    const tags = Array.from({ length: 10_000 }, (_, i) => `v${i}`);
+    const body = {
+      repository: 'acme/app',
+      namespace: 'acme',
+      name: 'app',
+      docker_url: 'quay.io/acme/app',
+      homepage: 'https://quay.io/repository/acme/app',
+      updated_tags: tags,
+    };
+    const response = await relay.post('quay', body);
+    expect(response.statusCode, JSON.stringify(response.json).slice(0, 200)).toBe(202);
+    expect(response.json.deployments).toHaveLength(1);
+    expect(response.json.skipped.length).toBeLessThanOrEqual(21);
+    expect(response.json.skipped.at(-1)).toMatch(/^and \d+ more$/);
+    expect(await relay.redis.zcard(`${relay.prefix}:deps`)).toBe(1);
+  });
+});

@@ -124,3 +124,28 @@ describe('the history API answers bad queries with 400', () => {
     }
   });
 });
+
+describe('every answer Fastify gives on its own has the relay error shape', () => {
+  it('a webhook with an empty, malformed or unusual content type is read, not refused with 415', async () => {
+    relay = await startTestRelay(RULES, { RELAY_ROLE: 'api' });
+    for (const [i, contentType] of ['', '///', 'text/x-weird; charset=utf-8', 'application/x-www-form-urlencoded'].entries()) {
+      const push = githubPush({ repository: 'acme/api', branch: 'main', commit: String(i).repeat(40) });
+      const response = await relay.post('github', push.body, { ...push.headers, 'content-type': contentType });
+      expect(response.statusCode, contentType).toBe(202);
+    }
+  });
+
+  it('a too long or malformed URL is answered in the {code, message, reqId} shape', async () => {
+    relay = await startTestRelay(RULES, { RELAY_ROLE: 'api' });
+    const app = relay.relay.app!;
+    const long = await app.inject({ method: 'GET', url: `/deliveries/${'x'.repeat(2_000)}`, headers: AUTH });
+    expect(long.statusCode).toBe(414);
+    expect(long.json()).toEqual({ code: 'RELAY_URI_TOO_LONG', message: expect.any(String), reqId: expect.any(String) });
+    const bad = await app.inject({ method: 'GET', url: '/deliveries/%zz', headers: AUTH });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({ code: 'RELAY_BAD_REQUEST', message: expect.any(String), reqId: expect.any(String) });
+    const media = await app.inject({ method: 'POST', url: '/rules/test', headers: { ...AUTH, 'content-type': 'application/xml' }, payload: '<x/>' });
+    expect(media.statusCode).toBe(415);
+    expect(media.json()).toEqual({ code: 'RELAY_UNSUPPORTED_MEDIA_TYPE', message: expect.any(String), reqId: expect.any(String) });
+  });
+});
