@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Intake } from '../intake/receive.js';
 import { HTTP_STATUS_BY_OUTCOME, type IntakeOutcome } from '../intake/outcome.js';
+import type { WebhookMetrics } from '../metrics/registry.js';
+import type { ActiveRules } from '../routing/active-rules.js';
+import { PROVIDER_TYPES, providerFor } from '../sources/registry.js';
 import { sendError } from './errors.js';
+import { deploymentSummarySchema, documentedOnly, errorSchema } from './schemas.js';
 
 /** `type/subtype`, optionally with parameters: what Fastify's content-type parsing accepts. */
 const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;.*)?$/;
@@ -10,6 +15,56 @@ interface WebhookParams {
   source: string;
   token?: string;
 }
+
+/** Which provider types send each credential header, from the providers' own declarations. */
+function credentialHeaders(): z.ZodObject {
+  const senders = new Map<string, string[]>();
+  for (const type of PROVIDER_TYPES) for (const name of providerFor(type)?.credentialHeaders ?? []) senders.set(name, [...(senders.get(name) ?? []), type]);
+  const shape = Object.fromEntries(
+    [...senders].map(([name, types]) => [
+      name,
+      z
+        .string()
+        .optional()
+        .describe(`checked for: ${types.join(', ')}`),
+    ]),
+  );
+  return z.object(shape);
+}
+
+const pathTokenTypes = PROVIDER_TYPES.filter((type) => providerFor(type)?.tokenInPath);
+
+const webhookSchema = (withToken: boolean) => ({
+  summary: withToken ? 'Receive a webhook whose secret is in the URL path' : 'Receive a webhook',
+  description:
+    "The body is read as raw bytes whatever its Content-Type, verified with the source's signature or token, then read as JSON. " +
+    `Sources of type ${pathTokenTypes.join(', ')} carry their token in the path (POST /webhooks/{source}/{token}); the others authenticate with the headers below ` +
+    '(a source with a configured `header` is checked on that header instead).',
+  params: z.object({
+    source: z.string().describe('the source name from the rules file'),
+    ...(withToken && { token: z.string().describe('the source token') }),
+  }),
+  headers: credentialHeaders(),
+  body: z.unknown().describe('any JSON body: the provider payload, as sent'),
+  response: {
+    202: z.union([
+      z
+        .object({ deliveryId: z.string(), deployments: z.array(deploymentSummarySchema), skipped: z.array(z.string()).optional() })
+        .describe('stored and queued'),
+      z.object({ deliveryId: z.string(), deployments: z.array(deploymentSummarySchema).max(0), ignored: z.string() }).describe('nothing to deploy, and why'),
+    ]),
+    200: z.union([
+      z.object({ deliveryId: z.string(), duplicate: z.literal(true), deployments: z.array(deploymentSummarySchema) }).describe('a delivery id seen before'),
+      z.object({ deliveryId: z.string(), ping: z.literal(true) }).describe('a ping'),
+    ]),
+    400: errorSchema.describe('RELAY_BODY_NOT_JSON or RELAY_PAYLOAD_INVALID'),
+    401: errorSchema.describe('RELAY_SIGNATURE_INVALID'),
+    404: errorSchema.describe('RELAY_UNKNOWN_SOURCE'),
+    413: errorSchema.describe('RELAY_BODY_TOO_LARGE'),
+    429: errorSchema.describe('RELAY_RATE_LIMITED'),
+    503: errorSchema.describe('RELAY_UNAVAILABLE (Redis) or RELAY_OVERLOADED; retry'),
+  },
+});
 
 /** The one mapping from intake outcomes to HTTP answers; the status comes from the outcome table. */
 function reply(request: FastifyRequest, res: FastifyReply, outcome: IntakeOutcome): FastifyReply {
@@ -38,7 +93,21 @@ function reply(request: FastifyRequest, res: FastifyReply, outcome: IntakeOutcom
  * Webhook routes keep the body as raw bytes: signatures are computed over the exact bytes sent,
  * so nothing may parse or re-encode the body before the provider has verified it.
  */
-export function registerWebhookRoutes(app: FastifyInstance, deps: { intake: Intake; bodyLimit: number; rateLimit: { max: number; timeWindow: number } }): void {
+export interface WebhookRouteDeps {
+  readonly intake: Intake;
+  readonly bodyLimit: number;
+  readonly rateLimit: { max: number; timeWindow: number };
+  readonly metrics: WebhookMetrics;
+  readonly rules: Pick<ActiveRules, 'current'>;
+}
+
+/** Refusals the HTTP layer makes before intake sees the request, named like intake outcomes. */
+function refusedBeforeIntake(error: { code?: string; statusCode?: number }): string {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'too_large';
+  return error.statusCode === 429 ? 'rate_limited' : 'error';
+}
+
+export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
   void app.register(async (scope) => {
     // Any content type is read as bytes, a missing or malformed one too: the provider decides what
     // the body is, and Fastify would otherwise answer 415 before the signature is even checked.
@@ -57,10 +126,17 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: { intake: Inta
         ...(request.params.token !== undefined && { pathToken: request.params.token }),
       });
       request.log.info({ source: request.params.source, outcome: outcome.kind, ...('deliveryId' in outcome && { deliveryId: outcome.deliveryId }) }, 'webhook');
+      // An unknown source is whatever the sender put in the URL: it gets no label of its own.
+      deps.metrics.webhookAnswered(outcome.kind === 'unknown_source' ? '' : request.params.source, outcome.kind);
       return reply(request, res, outcome);
     };
-    const options = { bodyLimit: deps.bodyLimit, config: { rateLimit: deps.rateLimit } };
-    scope.post('/webhooks/:source', options, handler);
-    scope.post('/webhooks/:source/:token', options, handler);
+    // Only runs when a request fails before the handler (too large, rate limited): nothing per accepted webhook.
+    scope.addHook('onError', async (request: FastifyRequest<{ Params: WebhookParams }>, _res, error: { code?: string; statusCode?: number }) => {
+      const known = deps.rules.current().sources.has(request.params.source);
+      deps.metrics.webhookAnswered(known ? request.params.source : '', refusedBeforeIntake(error));
+    });
+    const options = { bodyLimit: deps.bodyLimit, config: { rateLimit: deps.rateLimit }, validatorCompiler: documentedOnly };
+    scope.post('/webhooks/:source', { ...options, schema: webhookSchema(false) }, handler);
+    scope.post('/webhooks/:source/:token', { ...options, schema: webhookSchema(true) }, handler);
   });
 }
