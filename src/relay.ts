@@ -11,7 +11,7 @@ import { createIntake } from './intake/receive.js';
 import { createMetrics, type RelayMetrics } from './metrics/registry.js';
 import { createBudgetedQovery } from './qovery/budgeted.js';
 import { createQoveryClient } from './qovery/client.js';
-import { createQoveryBudget, type QoveryBudget } from './qovery/rate-limit.js';
+import { createQoveryBudget } from './qovery/rate-limit.js';
 import { createRedis, whenReady } from './redis/connection.js';
 import { relayKeys, type RelayKeys } from './redis/keys.js';
 import { oldestWaitingMs, queueCounts } from './queue/depth.js';
@@ -82,7 +82,6 @@ function startWorkerSide(
     producer: ReturnType<typeof createDeployProducer>;
     redis: Redis;
     keys: RelayKeys;
-    budget: QoveryBudget;
     metrics: RelayMetrics;
   },
 ) {
@@ -94,7 +93,7 @@ function startWorkerSide(
       timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS,
       metrics: deps.metrics,
     }),
-    deps.budget,
+    createQoveryBudget({ redis: deps.redis, key: deps.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR }),
   );
   const coordination = createJobCoordination({ redis: deps.redis, keys: deps.keys });
   const backoff = { baseMs: config.DEPLOY_BACKOFF_BASE_MS, maxMs: config.DEPLOY_BACKOFF_MAX_MS };
@@ -155,12 +154,13 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: keys.queuePrefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   const runsWorker = config.RELAY_ROLE !== 'api';
-  const budget = createQoveryBudget({ redis, key: keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
-  // One registry for this relay; the scrape reads the queue on the producer's connection, which fails fast.
+  // Scrapes read on the producer's connection, which fails fast: with Redis down a scrape leaves
+  // those series out at once rather than waiting out reconnects.
+  const budgetView = createQoveryBudget({ redis: producerRedis, key: keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
   const metrics = createMetrics({
     queueCounts: () => queueCounts(queue),
     oldestWaitingMs: () => oldestWaitingMs(queue),
-    ...(runsWorker && { qoveryBudgetLeft: () => budget.left() }),
+    ...(runsWorker && { qoveryBudgetLeft: () => budgetView.left() }),
   });
   const history = createHistory({ redis, keys, logger, metrics });
   const producer = createDeployProducer({ queue });
@@ -197,7 +197,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
       },
     });
   }
-  const workerSide = runsWorker ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, budget, metrics }) : undefined;
+  const workerSide = runsWorker ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics }) : undefined;
   const metricsApp = app ? undefined : buildMetricsApp({ logger, registry: metrics.registry, isReady: isRedisReady });
 
   return {
