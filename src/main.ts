@@ -20,12 +20,12 @@ async function main(): Promise<void> {
 
   if (relay.app) await relay.app.listen({ port: env.PORT, host: env.HOST });
   // A worker-only process has no API port; Prometheus scrapes it here.
-  if (relay.metricsApp) await relay.metricsApp.listen({ port: env.METRICS_PORT, host: env.HOST });
+  const metricsAt = relay.metricsApp ? await relay.metricsApp.listen({ port: env.METRICS_PORT, host: env.HOST }) : undefined;
   logger.info(
     {
       role: env.RELAY_ROLE,
       port: relay.app ? env.PORT : undefined,
-      metricsPort: relay.metricsApp ? env.METRICS_PORT : undefined,
+      ...(metricsAt && { metrics: `${metricsAt}/metrics` }),
       sources: rules.sources.map((s) => s.name),
     },
     'deploy-relay started',
