@@ -40,6 +40,8 @@ export async function startRelayProcess(options: RelayOptions): Promise<RelayPro
   await writeFile(rulesPath, options.rulesYaml);
   const env: Record<string, string> = {
     PORT: String(port),
+    // Worker-only relays serve /metrics there; a free port, so runs never collide on the default.
+    METRICS_PORT: '0',
     HOST: '127.0.0.1',
     REDIS_URL: options.redisUrl,
     RELAY_KEY_PREFIX: options.prefix,

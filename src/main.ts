@@ -19,7 +19,17 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
 
   if (relay.app) await relay.app.listen({ port: env.PORT, host: env.HOST });
-  logger.info({ role: env.RELAY_ROLE, port: relay.app ? env.PORT : undefined, sources: rules.sources.map((s) => s.name) }, 'deploy-relay started');
+  // A worker-only process has no API port; Prometheus scrapes it here.
+  const metricsAt = relay.metricsApp ? await relay.metricsApp.listen({ port: env.METRICS_PORT, host: env.HOST }) : undefined;
+  logger.info(
+    {
+      role: env.RELAY_ROLE,
+      port: relay.app ? env.PORT : undefined,
+      ...(metricsAt && { metrics: `${metricsAt}/metrics` }),
+      sources: rules.sources.map((s) => s.name),
+    },
+    'deploy-relay started',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

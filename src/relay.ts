@@ -6,12 +6,15 @@ import type { Env } from './config/env.js';
 import type { Rules } from './config/rules.js';
 import { createHistory, type History } from './history/history.js';
 import { buildApp } from './http/app.js';
+import { buildMetricsApp } from './http/metrics-route.js';
 import { createIntake } from './intake/receive.js';
+import { createMetrics, type RelayMetrics } from './metrics/registry.js';
 import { createBudgetedQovery } from './qovery/budgeted.js';
 import { createQoveryClient } from './qovery/client.js';
 import { createQoveryBudget } from './qovery/rate-limit.js';
 import { createRedis, whenReady } from './redis/connection.js';
 import { relayKeys, type RelayKeys } from './redis/keys.js';
+import { oldestWaitingMs, queueCounts } from './queue/depth.js';
 import { DEPLOY_QUEUE, type DeployJobData } from './queue/jobs.js';
 import { createDeployProducer } from './queue/producer.js';
 import { createActiveRules, type ActiveRules } from './routing/active-rules.js';
@@ -47,10 +50,16 @@ export type RelayConfig = Pick<
   | 'HTTP_HEADERS_TIMEOUT_MS'
   | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
   | 'RECONCILE_INTERVAL_MS'
+  | 'PRESSURE_MAX_EVENT_LOOP_DELAY_MS'
+  | 'PRESSURE_MAX_HEAP_USED_BYTES'
+  | 'PRESSURE_MAX_RSS_BYTES'
+  | 'PRESSURE_RETRY_AFTER_S'
 >;
 
 export interface Relay {
   readonly app?: FastifyInstance;
+  /** A worker-only process's HTTP surface (/metrics and health), for main.ts to listen on METRICS_PORT. */
+  readonly metricsApp?: FastifyInstance;
   readonly worker?: Worker<DeployJobData>;
   readonly history: History;
   readonly rules: ActiveRules;
@@ -66,11 +75,24 @@ function withDeadline(promise: Promise<unknown>, ms: number): Promise<unknown> {
 
 function startWorkerSide(
   config: RelayConfig,
-  deps: { history: History; logger: Logger; queue: Queue<DeployJobData>; producer: ReturnType<typeof createDeployProducer>; redis: Redis; keys: RelayKeys },
+  deps: {
+    history: History;
+    logger: Logger;
+    queue: Queue<DeployJobData>;
+    producer: ReturnType<typeof createDeployProducer>;
+    redis: Redis;
+    keys: RelayKeys;
+    metrics: RelayMetrics;
+  },
 ) {
   const { history, logger } = deps;
   const qovery = createBudgetedQovery(
-    createQoveryClient({ baseUrl: config.QOVERY_API_URL, token: config.QOVERY_API_TOKEN ?? '', timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS }),
+    createQoveryClient({
+      baseUrl: config.QOVERY_API_URL,
+      token: config.QOVERY_API_TOKEN ?? '',
+      timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS,
+      metrics: deps.metrics,
+    }),
     createQoveryBudget({ redis: deps.redis, key: deps.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR }),
   );
   const coordination = createJobCoordination({ redis: deps.redis, keys: deps.keys });
@@ -129,23 +151,33 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   const redis = createRedis(config.REDIS_URL, 'history', logger);
   const producerRedis = createRedis(config.REDIS_URL, 'producer', logger);
   const keys = relayKeys(config.RELAY_KEY_PREFIX);
-  const history = createHistory({ redis, keys, logger });
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: keys.queuePrefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+  const runsWorker = config.RELAY_ROLE !== 'api';
+  // Scrapes read on the producer's connection, which fails fast: with Redis down a scrape leaves
+  // those series out at once rather than waiting out reconnects.
+  const budgetView = createQoveryBudget({ redis: producerRedis, key: keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
+  const metrics = createMetrics({
+    queueCounts: () => queueCounts(queue),
+    oldestWaitingMs: () => oldestWaitingMs(queue),
+    ...(runsWorker && { qoveryBudgetLeft: () => budgetView.left() }),
+  });
+  const history = createHistory({ redis, keys, logger, metrics });
   const producer = createDeployProducer({ queue });
   if (!(await whenReady(producerRedis, 5_000)))
     logger.warn({ redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'Redis does not answer yet; webhooks get 503 until it does');
   const activeRules = createActiveRules(rules);
+  const isRedisReady = async () => (await producerRedis.ping()) === 'PONG';
 
   let app: FastifyInstance | undefined;
   if (config.RELAY_ROLE !== 'worker') {
-    const intake = createIntake({ history, producer, redis: producerRedis, rules: activeRules, logger });
+    const intake = createIntake({ history, producer, redis: producerRedis, rules: activeRules, logger, metrics });
     app = await buildApp({
       logger,
       intake,
       history,
       rules: activeRules,
-      isReady: async () => (await producerRedis.ping()) === 'PONG',
+      isReady: isRedisReady,
       storeAvailable: () => redis.status === 'ready',
       apiToken: config.RELAY_API_TOKEN,
       bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
@@ -156,18 +188,28 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
         keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       },
       rateLimit: { max: config.RATE_LIMIT_MAX, timeWindow: config.RATE_LIMIT_WINDOW_MS, redis: producerRedis, nameSpace: keys.rateLimitNamespace },
+      metrics: { registry: metrics.registry, webhooks: metrics },
+      pressure: {
+        maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+        maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_USED_BYTES,
+        maxRssBytes: config.PRESSURE_MAX_RSS_BYTES,
+        retryAfterS: config.PRESSURE_RETRY_AFTER_S,
+      },
     });
   }
-  const workerSide = config.RELAY_ROLE !== 'api' ? startWorkerSide(config, { history, logger, queue, producer, redis, keys }) : undefined;
+  const workerSide = runsWorker ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics }) : undefined;
+  const metricsApp = app ? undefined : buildMetricsApp({ logger, registry: metrics.registry, isReady: isRedisReady });
 
   return {
     ...(app && { app }),
+    ...(metricsApp && { metricsApp }),
     ...(workerSide && { worker: workerSide.worker }),
     history,
     rules: activeRules,
     async close(deadlineMs) {
       const started = Date.now();
       if (app) await withDeadline(app.close(), deadlineMs);
+      if (metricsApp) await withDeadline(metricsApp.close(), deadlineMs);
       if (workerSide) await workerSide.close(Math.max(0, deadlineMs - (Date.now() - started)));
       await queue.close().catch(() => undefined);
       producerRedis.disconnect();

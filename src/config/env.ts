@@ -73,6 +73,13 @@ const envSchema = z
     RATE_LIMIT_MAX: intFrom(600, 1),
     RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1000),
     SHUTDOWN_TIMEOUT_MS: intFrom(25_000, 100),
+    /** Where a worker-only process serves /metrics; API processes serve it on PORT. */
+    METRICS_PORT: intFrom(9464, 0).pipe(z.number().max(65535)),
+    // Back-pressure: above any of these the API answers 503 RELAY_OVERLOADED. 0 turns a check off.
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: intFrom(1_000, 0),
+    PRESSURE_MAX_HEAP_USED_BYTES: intFrom(0, 0),
+    PRESSURE_MAX_RSS_BYTES: intFrom(0, 0),
+    PRESSURE_RETRY_AFTER_S: intFrom(10, 1),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine(

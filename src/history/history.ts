@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashPairs } from './codec.js';
+import type { DeploymentMetrics } from '../metrics/registry.js';
 import type { DeploymentIndexField, RelayKeys } from '../redis/keys.js';
 import { luaScript, type RedisClient } from '../redis/scripts.js';
 import { allowedFrom, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
@@ -58,7 +59,17 @@ function pushOrder(pushedAt: string | undefined, arrivalMs: number): number {
 /** Statuses after which a deployment no longer competes for its job's next deploy. */
 const LEAVES_PENDING: ReadonlySet<DeploymentStatus> = new Set([...TERMINAL_STATUSES, 'accepted']);
 
-export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?: () => Date; logger?: Logger }) {
+/**
+ * What a transition says to the metrics: the first deploy call and the final status are timed from
+ * the webhook (the deployment's creation), which the transition script reads anyway.
+ */
+function observeTransition(metrics: DeploymentMetrics, status: DeploymentStatus, previous: DeploymentStatus, secondsSinceWebhook: number): void {
+  if (status === 'retrying') metrics.deployRetried();
+  else if (status === 'deploying' && previous === 'queued') metrics.firstDeployCall(secondsSinceWebhook);
+  else if (TERMINAL_STATUSES.has(status)) metrics.deploymentFinished(status, secondsSinceWebhook);
+}
+
+export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?: () => Date; logger?: Logger; metrics?: DeploymentMetrics }) {
   const { redis, keys } = deps;
   const now = deps.now ?? (() => new Date());
   // The transition script reads the job id from the deployment, so it gets the key around it.
@@ -183,7 +194,8 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
 
     /** The one place a deployment changes status: checked, recorded, indexed and published together. */
     async transition(deploymentId: string, input: TransitionInput): Promise<TransitionResult> {
-      const at = now().toISOString();
+      const atMs = now().getTime();
+      const at = new Date(atMs).toISOString();
       const { set: _set, countAttempt: _countAttempt, ...recorded } = input;
       const transition: Transition = { at, ...recorded };
       const allowed = `,${allowedFrom(input.status).join(',')},`;
@@ -202,13 +214,12 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
           keys.events,
           ...toHashPairs(input.set ?? {}),
         ],
-      )) as [number, string];
+      )) as [number, string, string?];
       if (result[0] !== 1) return { applied: false, current: result[1] as DeploymentStatus | 'missing' };
-      deps.logger?.info(
-        { deploymentId, status: input.status, previous: result[1], ...(input.detail !== undefined && { detail: input.detail }) },
-        'deployment status',
-      );
-      return { applied: true, previous: result[1] as DeploymentStatus };
+      const previous = result[1] as DeploymentStatus;
+      if (deps.metrics && result[2] !== undefined) observeTransition(deps.metrics, input.status, previous, Math.max(0, atMs - Number(result[2])) / 1000);
+      deps.logger?.info({ deploymentId, status: input.status, previous, ...(input.detail !== undefined && { detail: input.detail }) }, 'deployment status');
+      return { applied: true, previous };
     },
 
     /** One round trip and no transitions to parse: what the worker reads on every step of every poll. */

@@ -72,7 +72,7 @@ if current[1] ~= status then
 end
 if ARGV[5] == '1' then redis.call('ZREM', ARGV[8] .. current[3] .. ARGV[9], current[4]) end
 redis.call('PUBLISH', ARGV[10], cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1] }))
-return { 1, current[1] }
+return { 1, current[1], current[2] }
 `;
 
 // Undoes RECORD_DELIVERY for a delivery whose answer was a 5xx, so the sender's retry is stored as

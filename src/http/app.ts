@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { History } from '../history/history.js';
 import type { Intake } from '../intake/receive.js';
 import { readJsonBody } from '../intake/json-body.js';
@@ -8,7 +9,12 @@ import { answerFrameworkError, registerErrorHandling, RequestBodyError } from '.
 import { registerHealthRoutes } from './health.js';
 import { registerHistoryRoutes } from './history-routes.js';
 import { registerRulesRoutes } from './rules-routes.js';
+import type { WebhookMetrics } from '../metrics/registry.js';
 import type { ActiveRules } from '../routing/active-rules.js';
+import { registerDocs } from './docs.js';
+import { registerMetricsRoute } from './metrics-route.js';
+import { registerBackPressure, type PressureLimits } from './pressure.js';
+import { useZodSchemas } from './schemas.js';
 import { leasedRedisStore } from './rate-limit-store.js';
 import { registerWebhookRoutes } from './webhooks.js';
 
@@ -29,6 +35,8 @@ export interface AppDeps {
     readonly keepAliveTimeoutMs: number;
   };
   readonly rateLimit: { readonly max: number; readonly timeWindow: number; readonly redis?: Redis; readonly nameSpace: string };
+  readonly metrics: { readonly registry: Registry; readonly webhooks: WebhookMetrics };
+  readonly pressure: PressureLimits;
 }
 
 /** Longer than any path segment the relay accepts: a path token (256) or a delivery id (200), URL-encoded. */
@@ -70,6 +78,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (read.ok) done(null, read.value);
     else done(new RequestBodyError(read.code, read.reason), undefined);
   });
+  // Operator features first: the docs collect the routes added after them, and back-pressure
+  // refuses work before any route's own hooks run.
+  useZodSchemas(app);
+  await registerDocs(app);
+  await registerBackPressure(app, deps.pressure);
   // Limits are counted in Redis so every API process shares one budget per client and source.
   const { nameSpace } = deps.rateLimit;
   await app.register(rateLimit, {
@@ -82,7 +95,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keyGenerator: (request) => `${request.ip}:${(request.params as { source?: string }).source ?? ''}`,
   });
   registerHealthRoutes(app, { isReady: deps.isReady });
-  registerWebhookRoutes(app, { intake: deps.intake, bodyLimit: deps.bodyLimit, rateLimit: { max: deps.rateLimit.max, timeWindow: deps.rateLimit.timeWindow } });
+  registerMetricsRoute(app, { registry: deps.metrics.registry });
+  registerWebhookRoutes(app, {
+    intake: deps.intake,
+    bodyLimit: deps.bodyLimit,
+    rateLimit: { max: deps.rateLimit.max, timeWindow: deps.rateLimit.timeWindow },
+    metrics: deps.metrics.webhooks,
+    rules: deps.rules,
+  });
   registerHistoryRoutes(app, { history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
   registerRulesRoutes(app, { rules: deps.rules, history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
   return app;

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'RELAY_UNSUPPORTED_MEDIA_TYPE'
   | 'RELAY_NOT_FOUND'
   | 'RELAY_RATE_LIMITED'
+  | 'RELAY_OVERLOADED'
   | 'RELAY_INTERNAL';
 
 /** A request body refused before any route saw it, with the stable code its answer carries. */
@@ -68,6 +69,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const known = FASTIFY_ERRORS[error.code];
     if (known) return sendError(request, reply, known[0], known[1], error.message);
     if (error instanceof RequestBodyError) return sendError(request, reply, error.statusCode, error.relayCode, error.message);
+    // @fastify/under-pressure has set Retry-After already.
+    if (error.code === 'FST_UNDER_PRESSURE')
+      return sendError(request, reply, 503, 'RELAY_OVERLOADED', 'the relay is overloaded; retry after the Retry-After delay');
     if (error instanceof InvalidCursorError) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', `cursor: ${error.message}`);
     if (error.statusCode === 429) return sendError(request, reply, 429, 'RELAY_RATE_LIMITED', error.message);
     if (error.validation || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)) {

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { formatIssues } from '../config/errors.js';
 import type { History } from '../history/history.js';
 import { DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
 import { MAX_DELIVERY_ID_LENGTH } from '../sources/types.js';
 import { requireApiToken } from './auth.js';
 import { requireStore } from './store-available.js';
 import { sendError } from './errors.js';
+import { BEARER, deliverySchema, deploymentSchema, errorSchema } from './schemas.js';
 
 const page = { limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().min(1).optional() };
 const deploymentQuery = z
@@ -29,44 +29,75 @@ function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTermin
   return visible;
 }
 
-const problems = (error: z.ZodError): string => formatIssues(error).join('; ');
+const nextCursor = z.string().optional().describe('pass as `cursor` for the next page; absent on the last');
+const refused = { 400: errorSchema, 401: errorSchema.describe('RELAY_UNAUTHORIZED or RELAY_API_TOKEN_UNSET') };
+const docs = (summary: string) => ({ summary, security: BEARER });
 
+/**
+ * The zod schemas on each route validate the query and params before the handler runs (a failure
+ * answers 400 RELAY_BAD_REQUEST listing every problem) and describe the route in /docs.
+ */
 export function registerHistoryRoutes(app: FastifyInstance, deps: { history: History; apiToken: string | undefined; storeAvailable: () => boolean }): void {
   void app.register(async (scope) => {
-    scope.addHook('preHandler', requireApiToken(deps.apiToken));
-    scope.addHook('preHandler', requireStore(deps.storeAvailable));
+    // On request, not before the handler: the token is checked before the query is validated.
+    scope.addHook('onRequest', requireApiToken(deps.apiToken));
+    scope.addHook('onRequest', requireStore(deps.storeAvailable));
 
-    scope.get('/deployments', async (request, reply) => {
-      const query = deploymentQuery.safeParse(request.query);
-      if (!query.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(query.error));
-      const result = await deps.history.listDeployments(query.data);
-      return { deployments: result.items.map(present), nextCursor: result.nextCursor };
-    });
+    scope.get<{ Querystring: z.infer<typeof deploymentQuery> }>(
+      '/deployments',
+      {
+        schema: {
+          ...docs('Deployments, newest first'),
+          querystring: deploymentQuery,
+          response: { 200: z.object({ deployments: z.array(deploymentSchema), nextCursor }), ...refused },
+        },
+      },
+      async (request) => {
+        const result = await deps.history.listDeployments(request.query);
+        return { deployments: result.items.map(present), nextCursor: result.nextCursor };
+      },
+    );
 
-    scope.get('/deployments/:id', async (request, reply) => {
-      const params = idParams.safeParse(request.params);
-      if (!params.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(params.error));
-      const { id } = params.data;
-      const deployment = await deps.history.getDeployment(id);
-      return deployment ? present(deployment) : sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
-    });
+    scope.get<{ Params: z.infer<typeof idParams> }>(
+      '/deployments/:id',
+      { schema: { ...docs('One deployment with its transitions'), params: idParams, response: { 200: deploymentSchema, ...refused, 404: errorSchema } } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const deployment = await deps.history.getDeployment(id);
+        return deployment ? present(deployment) : sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
+      },
+    );
 
-    scope.get('/deliveries', async (request, reply) => {
-      const query = deliveryQuery.safeParse(request.query);
-      if (!query.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(query.error));
-      const result = await deps.history.listDeliveries(query.data);
-      return { deliveries: result.items, nextCursor: result.nextCursor };
-    });
+    scope.get<{ Querystring: z.infer<typeof deliveryQuery> }>(
+      '/deliveries',
+      {
+        schema: {
+          ...docs('Every stored webhook request with its outcome, newest first'),
+          querystring: deliveryQuery,
+          response: { 200: z.object({ deliveries: z.array(deliverySchema), nextCursor }), ...refused },
+        },
+      },
+      async (request) => {
+        const result = await deps.history.listDeliveries(request.query);
+        return { deliveries: result.items, nextCursor: result.nextCursor };
+      },
+    );
 
-    scope.get('/deliveries/:id', async (request, reply) => {
-      const params = idParams.safeParse(request.params);
-      const lookup = deliveryLookup.safeParse(request.query);
-      if (!params.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(params.error));
-      if (!lookup.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', problems(lookup.error));
-      const { id } = params.data;
-      const { source } = lookup.data;
-      const delivery = await deps.history.getDelivery(id, source);
-      return delivery ?? sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no delivery with id "${id}"`);
-    });
+    scope.get<{ Params: z.infer<typeof idParams>; Querystring: z.infer<typeof deliveryLookup> }>(
+      '/deliveries/:id',
+      {
+        schema: {
+          ...docs('One delivery'),
+          params: idParams,
+          querystring: deliveryLookup,
+          response: { 200: deliverySchema, ...refused, 404: errorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        const delivery = await deps.history.getDelivery(id, request.query.source);
+        return delivery ?? sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no delivery with id "${id}"`);
+      },
+    );
   });
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { formatIssues } from '../config/errors.js';
 import type { History } from '../history/history.js';
 import { evaluateWebhook } from '../intake/evaluate.js';
 import { HTTP_STATUS_BY_OUTCOME } from '../intake/outcome.js';
@@ -8,7 +7,7 @@ import { summarize } from '../intake/receive.js';
 import type { ActiveRules } from '../routing/active-rules.js';
 import { requireApiToken } from './auth.js';
 import { requireStore } from './store-available.js';
-import { sendError } from './errors.js';
+import { BEARER, deploymentSummarySchema, errorSchema } from './schemas.js';
 
 const testRequest = z
   .object({
@@ -22,6 +21,21 @@ const testRequest = z
   .strict()
   .refine((r) => r.body !== undefined || r.rawBody !== undefined, 'give "body" (JSON) or "rawBody" (exact text)');
 
+/** Documents the answer; `outcome` names intake's outcomes, with `deploy` for an accepted delivery. */
+const testAnswer = z.object({
+  source: z.string(),
+  outcome: z.enum(Object.keys(HTTP_STATUS_BY_OUTCOME).map((kind) => (kind === 'accepted' ? 'deploy' : kind)) as [string, ...string[]]),
+  wouldAnswer: z.number().int().describe('the HTTP status the webhook would get'),
+  reason: z.string().optional(),
+  authentication: z.object({ ok: z.boolean(), reason: z.string().optional() }).optional(),
+  deliveryId: z.string().optional(),
+  alreadySeen: z.boolean().optional(),
+  event: z.string().optional(),
+  read: z.array(z.record(z.string(), z.string())).optional(),
+  deployments: z.array(deploymentSummarySchema.extend({ forceEvent: z.string().optional() })),
+  skipped: z.array(z.string()).optional(),
+});
+
 /**
  * `POST /rules/test`: what the relay would do with a delivery (which routes match, with what tag or
  * commit, or why none did) without storing or enqueuing anything. Signature failures are reported
@@ -32,12 +46,17 @@ export function registerRulesRoutes(
   deps: { rules: ActiveRules; history: History; apiToken: string | undefined; storeAvailable: () => boolean },
 ): void {
   void app.register(async (scope) => {
-    scope.addHook('preHandler', requireApiToken(deps.apiToken));
-    scope.addHook('preHandler', requireStore(deps.storeAvailable));
-    scope.post('/rules/test', async (request, reply) => {
-      const parsed = testRequest.safeParse(request.body);
-      if (!parsed.success) return sendError(request, reply, 400, 'RELAY_BAD_REQUEST', formatIssues(parsed.error).join('; '));
-      const input = parsed.data;
+    // On request: the token is checked before the body is read or validated.
+    scope.addHook('onRequest', requireApiToken(deps.apiToken));
+    scope.addHook('onRequest', requireStore(deps.storeAvailable));
+    const schema = {
+      summary: 'What the relay would do with a delivery, without storing or enqueuing anything',
+      security: BEARER,
+      body: testRequest,
+      response: { 200: testAnswer, 400: errorSchema, 401: errorSchema },
+    };
+    scope.post<{ Body: z.infer<typeof testRequest> }>('/rules/test', { schema }, async (request) => {
+      const input = request.body;
       const headers = Object.fromEntries(Object.entries(input.headers).map(([k, v]) => [k.toLowerCase(), v]));
       const rawBody = Buffer.from(input.rawBody ?? JSON.stringify(input.body));
       const evaluation = evaluateWebhook(

@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Intake } from '../intake/receive.js';
 import { HTTP_STATUS_BY_OUTCOME, type IntakeOutcome } from '../intake/outcome.js';
+import type { WebhookMetrics } from '../metrics/registry.js';
+import type { ActiveRules } from '../routing/active-rules.js';
 import { sendError } from './errors.js';
+import { documentedOnly } from './schemas.js';
+import { webhookSchema } from './webhook-schema.js';
 
 /** `type/subtype`, optionally with parameters: what Fastify's content-type parsing accepts. */
 const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;.*)?$/;
@@ -38,7 +42,21 @@ function reply(request: FastifyRequest, res: FastifyReply, outcome: IntakeOutcom
  * Webhook routes keep the body as raw bytes: signatures are computed over the exact bytes sent,
  * so nothing may parse or re-encode the body before the provider has verified it.
  */
-export function registerWebhookRoutes(app: FastifyInstance, deps: { intake: Intake; bodyLimit: number; rateLimit: { max: number; timeWindow: number } }): void {
+export interface WebhookRouteDeps {
+  readonly intake: Intake;
+  readonly bodyLimit: number;
+  readonly rateLimit: { max: number; timeWindow: number };
+  readonly metrics: WebhookMetrics;
+  readonly rules: Pick<ActiveRules, 'current'>;
+}
+
+/** Refusals the HTTP layer makes before intake sees the request, named like intake outcomes. */
+function refusedBeforeIntake(error: { code?: string; statusCode?: number }): string {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'too_large';
+  return error.statusCode === 429 ? 'rate_limited' : 'error';
+}
+
+export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
   void app.register(async (scope) => {
     // Any content type is read as bytes, a missing or malformed one too: the provider decides what
     // the body is, and Fastify would otherwise answer 415 before the signature is even checked.
@@ -57,10 +75,17 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: { intake: Inta
         ...(request.params.token !== undefined && { pathToken: request.params.token }),
       });
       request.log.info({ source: request.params.source, outcome: outcome.kind, ...('deliveryId' in outcome && { deliveryId: outcome.deliveryId }) }, 'webhook');
+      // An unknown source is whatever the sender put in the URL: it gets no label of its own.
+      deps.metrics.webhookAnswered(outcome.kind === 'unknown_source' ? '' : request.params.source, outcome.kind);
       return reply(request, res, outcome);
     };
-    const options = { bodyLimit: deps.bodyLimit, config: { rateLimit: deps.rateLimit } };
-    scope.post('/webhooks/:source', options, handler);
-    scope.post('/webhooks/:source/:token', options, handler);
+    // Only runs when a request fails before the handler (too large, rate limited): nothing per accepted webhook.
+    scope.addHook('onError', async (request: FastifyRequest<{ Params: WebhookParams }>, _res, error: { code?: string; statusCode?: number }) => {
+      const known = deps.rules.current().sources.has(request.params.source);
+      deps.metrics.webhookAnswered(known ? request.params.source : '', refusedBeforeIntake(error));
+    });
+    const options = { bodyLimit: deps.bodyLimit, config: { rateLimit: deps.rateLimit }, validatorCompiler: documentedOnly };
+    scope.post('/webhooks/:source', { ...options, schema: webhookSchema(false) }, handler);
+    scope.post('/webhooks/:source/:token', { ...options, schema: webhookSchema(true) }, handler);
   });
 }

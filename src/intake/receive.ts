@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { History, NewDeployment } from '../history/history.js';
 import type { Delivery, Deployment } from '../history/model.js';
+import type { IntakeMetrics } from '../metrics/registry.js';
 import { batchWritesThisTurn } from '../redis/connection.js';
 import type { DeployProducer } from '../queue/producer.js';
 import type { ActiveRules } from '../routing/active-rules.js';
@@ -25,7 +26,15 @@ interface Planned {
   readonly signature?: string;
 }
 
-export function createIntake(deps: { history: History; producer: DeployProducer; redis: Redis; rules: ActiveRules; logger: Logger; now?: () => Date }) {
+export function createIntake(deps: {
+  history: History;
+  producer: DeployProducer;
+  redis: Redis;
+  rules: ActiveRules;
+  logger: Logger;
+  metrics: IntakeMetrics;
+  now?: () => Date;
+}) {
   const now = deps.now ?? (() => new Date());
 
   /**
@@ -36,10 +45,12 @@ export function createIntake(deps: { history: History; producer: DeployProducer;
   async function storeAndEnqueue({ delivery, deployments, signature }: Planned): Promise<IntakeOutcome> {
     batchWritesThisTurn(deps.redis);
     const ids = deployments.map((d) => d.id);
+    const started = performance.now();
     const [stored] = await Promise.all([
       deps.history.recordDelivery(delivery, deployments, { via: deps.redis, ...(signature !== undefined && { signature }) }),
       deps.producer.enqueue(ids),
     ]);
+    deps.metrics.enqueued((performance.now() - started) / 1000);
     if (!stored.created) return answerDuplicate(stored.existing, delivery, ids);
     if (delivery.outcome === 'ignored') return { kind: 'ignored', deliveryId: delivery.id, reason: delivery.reason ?? 'ignored' };
     return { kind: 'accepted', deliveryId: delivery.id, deployments: deployments.map(summarize), ...(delivery.skipped && { skipped: delivery.skipped }) };

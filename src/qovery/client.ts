@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { QoveryEndpoint, QoveryMetrics } from '../metrics/registry.js';
 import { describeErrorBody, parseRetryAfter } from './errors.js';
 import { createHttpTransport, HttpTimeoutError, type HttpAnswer } from './http.js';
 
@@ -45,12 +46,18 @@ function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 409 || status === 408;
 }
 
-export function createQoveryClient(deps: { baseUrl: string; token: string; timeoutMs: number; now?: () => number }) {
+export function createQoveryClient(deps: { baseUrl: string; token: string; timeoutMs: number; now?: () => number; metrics?: QoveryMetrics }) {
   const transport = createHttpTransport(deps.baseUrl);
   const authorization = authorizationHeader(deps.token);
   const now = deps.now ?? Date.now;
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
+  async function call(endpoint: QoveryEndpoint, method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
+    const result = await send(method, path, body);
+    deps.metrics?.qoveryCalled(endpoint, result.ok || result.kind === 'http' ? String(result.httpStatus) : result.kind);
+    return result;
+  }
+
+  async function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
     const headers = { authorization, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) };
     let response: HttpAnswer;
     try {
@@ -80,10 +87,10 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
     deployJob(request: DeployJobRequest): Promise<QoveryResult> {
       const query = request.forceEvent ? `?forceEvent=${encodeURIComponent(request.forceEvent)}` : '';
       const body = request.gitCommitId !== undefined ? { git_commit_id: request.gitCommitId } : { image_tag: request.imageTag };
-      return call('POST', `/job/${encodeURIComponent(request.jobId)}/deploy${query}`, body);
+      return call('deploy', 'POST', `/job/${encodeURIComponent(request.jobId)}/deploy${query}`, body);
     },
     getJobStatus(jobId: string): Promise<QoveryResult> {
-      return call('GET', `/job/${encodeURIComponent(jobId)}/status`);
+      return call('status', 'GET', `/job/${encodeURIComponent(jobId)}/status`);
     },
   };
 }

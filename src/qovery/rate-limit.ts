@@ -45,6 +45,12 @@ export function createQoveryBudget(deps: { redis: RedisClient; key: string; perH
       heldUntil = now() + 1_000;
       return 0;
     },
+    /** Whole calls left in the shared bucket now, refilled as TAKE would; read-only, for /metrics. */
+    async left(): Promise<number> {
+      const [tokens, at] = await deps.redis.hmget(deps.key, 'tokens', 'at');
+      if (tokens === null || at === null) return capacity;
+      return Math.floor(Math.min(capacity, Number(tokens) + Math.max(0, now() - Number(at)) * perMs));
+    },
   };
 }
 

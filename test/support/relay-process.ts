@@ -42,6 +42,8 @@ export function spawnRelay(env: Record<string, string>): RelayProcess {
 export function workerEnv(relay: TestRelay, rulesPath: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     RELAY_ROLE: 'worker',
+    // A free port each: fleets run several workers, which would all want METRICS_PORT's default.
+    METRICS_PORT: '0',
     REDIS_URL: inject('redisUrl'),
     RELAY_KEY_PREFIX: relay.prefix,
     RELAY_CONFIG: rulesPath,

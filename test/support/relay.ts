@@ -54,6 +54,11 @@ export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial
     HTTP_REQUEST_TIMEOUT_MS: 30_000,
     HTTP_HEADERS_TIMEOUT_MS: 10_000,
     HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+    // Off in tests: a loaded CI machine must not refuse the suite's own requests.
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 0,
+    PRESSURE_MAX_HEAP_USED_BYTES: 0,
+    PRESSURE_MAX_RSS_BYTES: 0,
+    PRESSURE_RETRY_AFTER_S: 10,
     ...overrides,
   };
 }

@@ -35,6 +35,17 @@ describe('loadEnv', () => {
     });
   });
 
+  it('defaults the metrics port and the back-pressure thresholds as the README documents them', () => {
+    expect(loadEnv(TOKEN)).toMatchObject({
+      METRICS_PORT: 9464,
+      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 1000,
+      PRESSURE_MAX_HEAP_USED_BYTES: 0,
+      PRESSURE_MAX_RSS_BYTES: 0,
+      PRESSURE_RETRY_AFTER_S: 10,
+    });
+    expect(problemsOf({ ...TOKEN, METRICS_PORT: '70000', PRESSURE_RETRY_AFTER_S: '0' })).toHaveLength(2);
+  });
+
   it('reads numbers from their string form', () => {
     const env = loadEnv({ ...TOKEN, PORT: '3000', DEPLOY_MAX_ATTEMPTS: '3', RELAY_ROLE: 'worker', LOG_LEVEL: 'debug' });
     expect(env).toMatchObject({ PORT: 3000, DEPLOY_MAX_ATTEMPTS: 3, RELAY_ROLE: 'worker', LOG_LEVEL: 'debug' });
