@@ -86,6 +86,8 @@ export interface FakeQovery {
   deployments(jobId: string): string[];
   /** Most deploy calls of the job that were open at the same moment. */
   maxConcurrentDeploys(jobId: string): number;
+  /** Deploy calls open now, over every job. */
+  openDeploys(): number;
   setDeployDelay(ms: number): void;
   /** With a token, calls need "Authorization: Token <t>" or "Bearer <t>"; undefined turns auth off. */
   setToken(token: string | undefined): void;
@@ -279,6 +281,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     },
     deployments: (jobId) => [...(jobs.get(jobId)?.deployments ?? [])],
     maxConcurrentDeploys: (jobId) => jobs.get(jobId)?.maxInFlight ?? 0,
+    openDeploys: () => [...jobs.values()].reduce((open, state) => open + state.inFlight, 0),
     setDeployDelay: (ms) => {
       deployDelay = ms;
     },
