@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { QoveryEndpoint, QoveryMetrics } from '../metrics/registry.js';
 import { describeErrorBody, parseRetryAfter } from './errors.js';
-import { createHttpTransport, HttpTimeoutError, type HttpAnswer } from './http.js';
+import { createHttpTransport, HttpExchangeError, HttpTimeoutError, type HttpAnswer } from './http.js';
 
 /** The parts of Qovery's `Status` body the relay reads; the rest is kept but not relied on. */
 const qoveryStatusSchema = z
@@ -18,11 +18,22 @@ const qoveryStatusSchema = z
 
 export type QoveryStatus = z.infer<typeof qoveryStatusSchema>;
 
+/**
+ * What a failed call tells about Qovery having acted on it:
+ * - `not_sent`: the request never left whole (refused connection, unknown host), so Qovery has nothing;
+ * - `refused`: Qovery (or a proxy) answered with a status that means it did not act (4xx, 3xx);
+ * - `unknown`: it may have acted and only its answer is missing or replaced (any 5xx, which a proxy
+ *   can send after forwarding; a reset or timeout after the request was sent).
+ * A call whose outcome is unknown must not be repeated before asking Qovery whether it landed.
+ */
+export type QoveryCallOutcome = 'not_sent' | 'refused' | 'unknown';
+
 export type QoveryResult =
   | { readonly ok: true; readonly httpStatus: number; readonly status?: QoveryStatus }
   | {
       readonly ok: false;
       readonly kind: 'http' | 'network' | 'timeout';
+      readonly outcome: QoveryCallOutcome;
       readonly retryable: boolean;
       readonly detail: string;
       readonly httpStatus?: number;
@@ -46,6 +57,20 @@ function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 429 || status === 409 || status === 408;
 }
 
+/** Only a 5xx can come after Qovery acted (a gateway that forwarded, then failed); every other answer is a refusal. */
+function outcomeOfStatus(status: number): QoveryCallOutcome {
+  return status >= 500 ? 'unknown' : 'refused';
+}
+
+function exchangeFailure(error: unknown, timeoutMs: number): QoveryResult {
+  const outcome: QoveryCallOutcome = error instanceof HttpExchangeError && !error.requestSent ? 'not_sent' : 'unknown';
+  if (error instanceof HttpTimeoutError)
+    return { ok: false, kind: 'timeout', outcome, retryable: true, detail: `no answer from Qovery within ${timeoutMs} ms` };
+  const message = error instanceof Error ? error.message : String(error);
+  const when = outcome === 'unknown' ? ' after the request was sent' : '';
+  return { ok: false, kind: 'network', outcome, retryable: true, detail: `cannot reach Qovery${when}: ${message}` };
+}
+
 export function createQoveryClient(deps: { baseUrl: string; token: string; timeoutMs: number; now?: () => number; metrics?: QoveryMetrics }) {
   const transport = createHttpTransport(deps.baseUrl);
   const authorization = authorizationHeader(deps.token);
@@ -63,9 +88,7 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
     try {
       response = await transport.send(method, path, headers, body === undefined ? undefined : JSON.stringify(body), deps.timeoutMs);
     } catch (error) {
-      return error instanceof HttpTimeoutError
-        ? { ok: false, kind: 'timeout', retryable: true, detail: `no answer from Qovery within ${deps.timeoutMs} ms` }
-        : { ok: false, kind: 'network', retryable: true, detail: `cannot reach Qovery: ${error instanceof Error ? error.message : String(error)}` };
+      return exchangeFailure(error, deps.timeoutMs);
     }
     const { status, text } = response;
     if (status >= 200 && status < 300) {
@@ -76,6 +99,7 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
     return {
       ok: false,
       kind: 'http',
+      outcome: outcomeOfStatus(status),
       retryable: isRetryableStatus(status),
       httpStatus: status,
       detail: describeErrorBody(status, response.contentType ?? null, text),

@@ -9,8 +9,25 @@ export interface HttpAnswer {
   readonly text: string;
 }
 
+/**
+ * The exchange broke off before a status line arrived. `requestSent` says whether the whole request
+ * had been handed to the operating system by then: before that, the server cannot have received a
+ * complete request and acted on it (a refused connection, an unknown host); after it, the server
+ * may have acted and only its answer was lost (a reset, a timeout).
+ */
+export class HttpExchangeError extends Error {
+  override readonly name: string = 'HttpExchangeError';
+  constructor(
+    message: string,
+    readonly requestSent: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The request had no complete answer within its deadline. */
-export class HttpTimeoutError extends Error {
+export class HttpTimeoutError extends HttpExchangeError {
   override readonly name = 'HttpTimeoutError';
 }
 
@@ -59,10 +76,13 @@ export function createHttpTransport(baseUrl: string) {
             res.on('error', () => answer(''));
           },
         );
-        const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        // 'finish': the last byte of the request went to the kernel; nothing before it can have been acted on.
+        let sent = false;
+        req.once('finish', () => (sent = true));
+        const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within ${timeoutMs} ms`, sent)), timeoutMs);
         req.on('error', (error) => {
           clearTimeout(timer);
-          reject(error);
+          reject(error instanceof HttpExchangeError ? error : new HttpExchangeError(error.message, sent, { cause: error }));
         });
         req.end(body);
       });

@@ -14,6 +14,17 @@ end
 return 0`;
 const acquireScript = luaScript(ACQUIRE);
 
+// One step, so no reader sees the dispatch recorded while the call is still named in doubt.
+const DISPATCHED = `
+redis.call('HSET', KEYS[1], 'dispatchedId', ARGV[1], 'dispatchedOrder', ARGV[2], 'dispatchedAt', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'dispatchedRequestId', ARGV[4]) end
+if redis.call('HGET', KEYS[1], 'inDoubtId') == ARGV[1] then redis.call('HDEL', KEYS[1], 'inDoubtId') end
+return 1`;
+const dispatchedScript = luaScript(DISPATCHED);
+
+const SETTLE = `if redis.call('HGET', KEYS[1], 'inDoubtId') == ARGV[1] then return redis.call('HDEL', KEYS[1], 'inDoubtId') end return 0`;
+const settleScript = luaScript(SETTLE);
+
 export interface JobLast {
   readonly dispatchedId?: string;
   readonly dispatchedOrder?: number;
@@ -23,6 +34,13 @@ export interface JobLast {
   readonly succeededId?: string;
   readonly succeededTag?: string;
   readonly succeededOrder?: number;
+  /**
+   * The deployment whose last deploy call may have reached Qovery without the relay knowing: set
+   * before each call, cleared once its outcome is known. While it names a deployment that is still
+   * deploying or uncertain, no other deployment of the job may call, or a call Qovery took would be
+   * recovered as "not happened" (and recorded superseded) once a newer call replaced it there.
+   */
+  readonly inDoubtId?: string;
 }
 
 /**
@@ -51,12 +69,20 @@ export function createJobCoordination(deps: { redis: RedisClient; keys: RelayKey
         ...(hash.dispatchedRequestId && { dispatchedRequestId: hash.dispatchedRequestId }),
         ...(hash.succeededId && { succeededId: hash.succeededId, succeededOrder: num(hash.succeededOrder) }),
         ...(hash.succeededTag && { succeededTag: hash.succeededTag }),
+        ...(hash.inDoubtId && { inDoubtId: hash.inDoubtId }),
       };
     },
+    /** Called by the lock holder just before its deploy call: until settled, the call's outcome is in doubt. */
+    async markInDoubt(jobId: string, deploymentId: string): Promise<void> {
+      await redis.hset(keys.jobLast(jobId), 'inDoubtId', deploymentId);
+    },
+    /** The deployment's call is known not to have reached Qovery (or it ended): others may call. */
+    async settle(jobId: string, deploymentId: string): Promise<void> {
+      await settleScript(redis, [keys.jobLast(jobId)], [deploymentId]);
+    },
+    /** Qovery has the deployment: recorded as the job's last dispatch, and its call is no longer in doubt. */
     async markDispatched(jobId: string, deploymentId: string, order: number, requestId: string | undefined, at: number): Promise<void> {
-      const fields: Record<string, string> = { dispatchedId: deploymentId, dispatchedOrder: String(order), dispatchedAt: String(at) };
-      if (requestId) fields.dispatchedRequestId = requestId;
-      await redis.hset(keys.jobLast(jobId), fields);
+      await dispatchedScript(redis, [keys.jobLast(jobId)], [deploymentId, order, at, requestId ?? '']);
     },
     async markSucceeded(jobId: string, deploymentId: string, order: number, tag: string | undefined): Promise<void> {
       const fields: Record<string, string> = { succeededId: deploymentId, succeededOrder: String(order) };

@@ -1,8 +1,8 @@
 import semver from 'semver';
 import type { History } from '../history/history.js';
-import type { DeploymentState } from '../history/model.js';
+import { TERMINAL_STATUSES, type DeploymentState } from '../history/model.js';
 import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
-import type { QoveryStatus } from '../qovery/client.js';
+import type { QoveryResult, QoveryStatus } from '../qovery/client.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import type { JobCoordination, JobLast } from './coordination.js';
 import { CLOCK_SKEW_MS } from './qovery-states.js';
@@ -95,7 +95,10 @@ export function createDeployPhase(deps: Deps) {
     return later(policy.pollIntervalMs);
   }
 
-  /** A worker died between recording its intent and recording Qovery's answer: ask Qovery what happened. */
+  /**
+   * The last call's outcome is unknown (its worker died between recording the intent and the answer,
+   * or the answer was a 5xx, a reset or a timeout): ask Qovery whether it landed before calling again.
+   */
   async function recover(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step | 'call-again'> {
     const status = await qoveryCall.getJobStatus(d.jobId);
     if (!status.ok || !status.status) return later(retryDelayMs(policy.backoff, d.attempts, status.ok ? undefined : status.retryAfterMs, random));
@@ -107,15 +110,54 @@ export function createDeployPhase(deps: Deps) {
     return accept(d, { status: status.status, detail: 'Qovery already has this deploy: an earlier call reached it although its answer was lost' });
   }
 
+  /**
+   * Another deployment of the job made a call whose outcome is not known yet (its worker died, or
+   * the answer was lost). Until that one has asked Qovery, a call now could replace it there and
+   * make its recovery conclude that it never arrived.
+   */
+  async function otherInDoubt(d: DeploymentState, last: JobLast): Promise<boolean> {
+    if (last.inDoubtId === undefined || last.inDoubtId === d.id) return false;
+    const other = await history.getDeploymentState(last.inDoubtId);
+    // A marker left by a worker that died before its call, or after settling it, names a deployment no longer in doubt.
+    return other !== undefined && !TERMINAL_STATUSES.has(other.status) && (other.status === 'deploying' || other.uncertain === true);
+  }
+
+  /** Recovery found that the last attempt, whose answer was lost, never reached Qovery, and none are left. */
+  async function giveUp(d: DeploymentState): Promise<Step> {
+    const why = `gave up after ${d.attempts} attempts: the last one's answer was lost and Qovery shows no deploy from it`;
+    await history.transition(d.id, { status: 'failed', detail: why, set: { reason: why } });
+    await coordination.settle(d.jobId, d.id);
+    return DONE;
+  }
+
+  /** The call may have reached Qovery: whatever attempts are left, Qovery is asked before anything else. */
+  async function inDoubt(d: DeploymentState, attempt: number, result: Extract<QoveryResult, { ok: false }>): Promise<Step> {
+    const delay = retryDelayMs(policy.backoff, attempt, result.retryAfterMs, random);
+    const then = attempt < policy.maxAttempts ? 'retrying only if it did not' : 'giving up if it did not';
+    await history.transition(d.id, {
+      status: 'retrying',
+      attempt,
+      detail: `${result.detail}; it may have reached Qovery: asking Qovery in ${delay} ms, ${then}`,
+      ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }),
+      set: { uncertain: true },
+    });
+    return later(delay);
+  }
+
   async function call(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step> {
     const attempt = d.attempts + 1;
+    // Named before the call, so a worker killed during it leaves the job waiting for its recovery.
+    await coordination.markInDoubt(d.jobId, d.id);
     const moved = await history.transition(d.id, {
       status: 'deploying',
       attempt,
       countAttempt: true,
       set: { intentAt: new Date(now()).toISOString(), uncertain: false },
     });
-    if (!moved.applied) return DONE;
+    if (!moved.applied) {
+      await coordination.settle(d.jobId, d.id);
+      return DONE;
+    }
     const result = await qoveryCall.deployJob({
       jobId: d.jobId,
       ...(d.forceEvent && { forceEvent: d.forceEvent }),
@@ -129,22 +171,18 @@ export function createDeployPhase(deps: Deps) {
         detail: `Qovery accepted the deploy (HTTP ${result.httpStatus})`,
         ...(result.status && { status: result.status }),
       });
+    if (result.outcome === 'unknown') return inDoubt(d, attempt, result);
+    // Known not to have reached Qovery (refused, or never sent): others may call again.
     const http = result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {};
     if (result.retryable && attempt < policy.maxAttempts) {
       const delay = retryDelayMs(policy.backoff, attempt, result.retryAfterMs, random);
-      // A timeout (ours, or a gateway's 504) may have reached Qovery: the next attempt checks first.
-      const uncertain = result.kind === 'timeout' || result.httpStatus === 504;
-      await history.transition(d.id, {
-        status: 'retrying',
-        attempt,
-        detail: `${result.detail}; retrying in ${delay} ms`,
-        ...http,
-        set: { uncertain },
-      });
+      await history.transition(d.id, { status: 'retrying', attempt, detail: `${result.detail}; retrying in ${delay} ms`, ...http, set: { uncertain: false } });
+      await coordination.settle(d.jobId, d.id);
       return later(delay);
     }
     const why = result.retryable ? `gave up after ${attempt} attempts: ${result.detail}` : result.detail;
     await history.transition(d.id, { status: 'failed', attempt, detail: why, ...http, set: { reason: why } });
+    await coordination.settle(d.jobId, d.id);
     return DONE;
   }
 
@@ -166,6 +204,7 @@ export function createDeployPhase(deps: Deps) {
       detail: refused.detail,
       set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) },
     });
+    await coordination.settle(d.jobId, d.id);
     return DONE;
   }
 
@@ -182,6 +221,9 @@ export function createDeployPhase(deps: Deps) {
         const [newest, last] = await Promise.all([coordination.newestPending(d.jobId), coordination.last(d.jobId)]);
         const refused = refusal(d, newest, last);
         if (refused) return await refuse(d, refused);
+        // Only a deployment whose lost call recovery found never arrived gets here with no attempts left.
+        if (d.attempts >= policy.maxAttempts) return await giveUp(d);
+        if (await otherInDoubt(d, last)) return later(lockWait());
         const permit = await qovery.permit();
         if (!permit.granted) return later(permit.waitMs);
         return await call(d, permit);

@@ -58,6 +58,8 @@ export interface RecordedRequest {
   /** Parsed JSON, or the raw text when it is not JSON ('' when there was no body). */
   body: unknown;
   at: number;
+  /** The deployment_request_id a deploy call created, when Qovery took it (whatever answer the client then saw). */
+  acceptedAs?: string;
 }
 
 export type FakeAnswer =
@@ -65,7 +67,11 @@ export type FakeAnswer =
   | { kind: 'error'; status: number; detail?: string; body?: ErrorBodyKind; retryAfter?: string }
   | { kind: 'hang' }
   /** Qovery takes the deploy at once but its answer comes only after `answerAfterMs` (a lost answer, seen from a client that timed out). */
-  | { kind: 'accept-late'; answerAfterMs: number };
+  | { kind: 'accept-late'; answerAfterMs: number }
+  /** Qovery takes the deploy, then a gateway in front of it answers this error instead (a lost 202). */
+  | { kind: 'accept-then-error'; status: number; body?: ErrorBodyKind }
+  /** Qovery takes the deploy, then the connection dies before any answer. */
+  | { kind: 'accept-then-reset' };
 
 export interface FakeQovery {
   url: string;
@@ -80,6 +86,8 @@ export interface FakeQovery {
   deployments(jobId: string): string[];
   /** Most deploy calls of the job that were open at the same moment. */
   maxConcurrentDeploys(jobId: string): number;
+  /** Deploy calls open now, over every job. */
+  openDeploys(): number;
   setDeployDelay(ms: number): void;
   /** With a token, calls need "Authorization: Token <t>" or "Bearer <t>"; undefined turns auth off. */
   setToken(token: string | undefined): void;
@@ -173,13 +181,15 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     });
   };
 
-  const accept = (jobId: string, query: Record<string, string>): object => {
+  const accept = (jobId: string, rec: RecordedRequest): object => {
+    const query = rec.query;
     const state = job(jobId);
     // The deployment being replaced is remembered as it ends, for later stale reads.
     state.previous = state.walk ? { ...state.current, state: finalState(state.walk.steps, state.current.state) } : state.current;
     const action = actionFor(query.forceEvent ?? null);
     const id = randomUUID();
     state.deployments.push(id);
+    rec.acceptedAs = id;
     state.current = {
       state: queuedStateFor(action),
       deploymentRequestId: id,
@@ -199,7 +209,9 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `job ${jobId} not found` });
     const problem = deployProblem(rec.query, rec.body);
     if (problem) return sendError(res, { status: 400, detail: problem });
-    const body = accept(jobId, rec.query);
+    const body = accept(jobId, rec);
+    if (answer?.kind === 'accept-then-error') return sendError(res, { status: answer.status, ...(answer.body && { body: answer.body }) });
+    if (answer?.kind === 'accept-then-reset') return void res.socket?.destroy();
     if (answer?.kind === 'accept-late') await delay(answer.answerAfterMs);
     if (!res.destroyed) sendJson(res, 202, body);
   };
@@ -269,6 +281,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     },
     deployments: (jobId) => [...(jobs.get(jobId)?.deployments ?? [])],
     maxConcurrentDeploys: (jobId) => jobs.get(jobId)?.maxInFlight ?? 0,
+    openDeploys: () => [...jobs.values()].reduce((open, state) => open + state.inFlight, 0),
     setDeployDelay: (ms) => {
       deployDelay = ms;
     },

@@ -58,3 +58,51 @@ describe('deploy calls are retried only when retrying can help', () => {
     expect(deployment.transitions.at(-1).detail).toMatch(/gave up after 3 attempts/);
   });
 });
+
+describe('a deploy call whose answer may have come after Qovery acted is not repeated before asking Qovery', () => {
+  it.each([
+    ['a 502 page from a proxy', { kind: 'accept-then-error' as const, status: 502, body: 'html' as const }],
+    ['a 503 with an empty body', { kind: 'accept-then-error' as const, status: 503, body: 'empty' as const }],
+    ['a 500', { kind: 'accept-then-error' as const, status: 500 }],
+    ['a connection reset', { kind: 'accept-then-reset' as const }],
+  ])('%s after Qovery took the deploy: one deploy call, recorded accepted, followed to succeeded', async (_, answer) => {
+    relay = await startTestRelay(RULES);
+    relay.fake.scriptDeploy(JOB, [answer]);
+    const deployment = await deployAndWait('succeeded');
+    expect(relay.fake.deployments(JOB)).toHaveLength(1);
+    expect(relay.fake.deployCalls(JOB)).toHaveLength(1);
+    const statuses = deployment.transitions.map((t: any) => t.status);
+    expect(statuses.slice(0, 4)).toEqual(['queued', 'deploying', 'retrying', 'accepted']);
+    expect(deployment.transitions[3].detail).toMatch(/already has this deploy/);
+    expect(deployment.deploymentRequestId).toBe(relay.fake.deployments(JOB)[0]);
+  });
+
+  it('with no attempt left, a 502 after Qovery took the deploy is not recorded failed: Qovery is asked, and it was accepted', async () => {
+    relay = await startTestRelay(RULES, { DEPLOY_MAX_ATTEMPTS: 1 });
+    relay.fake.scriptDeploy(JOB, [{ kind: 'accept-then-error', status: 502 }]);
+    const deployment = await deployAndWait('succeeded');
+    expect(relay.fake.deployCalls(JOB)).toHaveLength(1);
+    expect(deployment.transitions.map((t: any) => t.status)).toContain('accepted');
+  });
+
+  it('with no attempt left, a 502 before Qovery acted ends failed once Qovery shows no deploy from it', async () => {
+    relay = await startTestRelay(RULES, { DEPLOY_MAX_ATTEMPTS: 1 });
+    relay.fake.scriptDeploy(JOB, [{ kind: 'error', status: 502 }]);
+    const deployment = await deployAndWait('failed');
+    expect(relay.fake.deployCalls(JOB)).toHaveLength(1);
+    expect(relay.fake.statusCalls(JOB).length).toBeGreaterThanOrEqual(1);
+    expect(deployment.reason).toMatch(/gave up after 1 attempts: the last one's answer was lost and Qovery shows no deploy from it/);
+  });
+
+  it('a 409 or 429 means Qovery did not act: retried without asking Qovery first', async () => {
+    relay = await startTestRelay(RULES);
+    relay.fake.scriptDeploy(JOB, [
+      { kind: 'error', status: 409 },
+      { kind: 'error', status: 429, retryAfter: '0' },
+    ]);
+    await deployAndWait('succeeded');
+    const [, , third] = relay.fake.deployCalls(JOB);
+    expect(third).toBeDefined();
+    expect(relay.fake.statusCalls(JOB).filter((c) => c.at < (third?.at ?? 0))).toHaveLength(0);
+  });
+});

@@ -157,7 +157,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     expect(await client.getJobStatus(JOB_ID)).toEqual({ ok: true, httpStatus: 200 });
   });
 
-  it('classifies a 503 as a retryable HTTP failure', async () => {
+  it('classifies a 503 as a retryable HTTP failure whose outcome is unknown: a proxy may send it after Qovery acted', async () => {
     const { url } = await serve((_req, res) =>
       res.writeHead(503, { 'content-type': 'text/html' }).end('<html><head><title>Service Unavailable</title></head></html>'),
     );
@@ -166,17 +166,19 @@ describe('createQoveryClient against a real HTTP server', () => {
     expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'http',
+      outcome: 'unknown',
       retryable: true,
       httpStatus: 503,
       detail: 'HTTP 503 with an HTML page titled "Service Unavailable"',
     });
   });
 
-  it('classifies a 409 (operation in progress) as retryable', async () => {
+  it('classifies a 409 (operation in progress) as retryable and refused: Qovery did not act', async () => {
     const { url } = await serve((_req, res) => json(res, 409, { status: 409, detail: 'a deployment is already running' }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
     expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toMatchObject({
       ok: false,
+      outcome: 'refused',
       retryable: true,
       httpStatus: 409,
       detail: 'a deployment is already running',
@@ -190,6 +192,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'http',
+      outcome: 'refused',
       retryable: false,
       httpStatus: 404,
       detail: 'Job not found',
@@ -199,7 +202,14 @@ describe('createQoveryClient against a real HTTP server', () => {
   it('classifies a 401 with an empty body as not retryable', async () => {
     const { url } = await serve((_req, res) => res.writeHead(401).end());
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
-    expect(await client.getJobStatus(JOB_ID)).toEqual({ ok: false, kind: 'http', retryable: false, httpStatus: 401, detail: 'HTTP 401 with an empty body' });
+    expect(await client.getJobStatus(JOB_ID)).toEqual({
+      ok: false,
+      kind: 'http',
+      outcome: 'refused',
+      retryable: false,
+      httpStatus: 401,
+      detail: 'HTTP 401 with an empty body',
+    });
   });
 
   it('classifies a 429 as retryable and reads its Retry-After', async () => {
@@ -209,6 +219,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'http',
+      outcome: 'refused',
       retryable: true,
       httpStatus: 429,
       detail: 'Too many requests',
@@ -223,13 +234,14 @@ describe('createQoveryClient against a real HTTP server', () => {
     expect(await client.getJobStatus(JOB_ID)).toMatchObject({ ok: false, retryable: true, retryAfterMs: 45_000 });
   });
 
-  it('classifies a server that never answers as a retryable timeout', async () => {
+  it('classifies a server that never answers as a retryable timeout whose outcome is unknown', async () => {
     const { url, seen } = await serve(() => undefined);
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 200 });
 
     expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'timeout',
+      outcome: 'unknown',
       retryable: true,
       detail: 'no answer from Qovery within 200 ms',
     });
@@ -258,7 +270,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({ ok: true, httpStatus: 202 });
   });
 
-  it('classifies a refused connection as a retryable network failure', async () => {
+  it('classifies a refused connection as a retryable network failure of a request never sent', async () => {
     const { url } = await serve(() => undefined);
     const closing = server;
     server = undefined;
@@ -267,7 +279,19 @@ describe('createQoveryClient against a real HTTP server', () => {
 
     const result = await client.getJobStatus(JOB_ID);
 
-    expect(result).toMatchObject({ ok: false, kind: 'network', retryable: true });
+    expect(result).toMatchObject({ ok: false, kind: 'network', outcome: 'not_sent', retryable: true });
     expect(result.ok ? '' : result.detail).toMatch(/^cannot reach Qovery: .*ECONNREFUSED/);
+  });
+
+  it('classifies a connection reset after the whole request was sent as a network failure whose outcome is unknown', async () => {
+    // The server read the whole deploy (and may have acted on it) before the connection died.
+    const { url, seen } = await serve((req) => req.socket.destroy());
+    const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
+
+    const result = await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' });
+
+    expect(seen).toHaveLength(1);
+    expect(result).toMatchObject({ ok: false, kind: 'network', outcome: 'unknown', retryable: true });
+    expect(result.ok ? '' : result.detail).toMatch(/^cannot reach Qovery after the request was sent: /);
   });
 });
