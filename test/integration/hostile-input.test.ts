@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRules } from '../../src/config/rules.js';
+import type { SourceConfig } from '../../src/sources/types.js';
+import { sign } from '../fakes/signers.js';
 import { githubPush } from '../support/payloads.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { commitRules } from '../support/rules.js';
@@ -137,8 +139,15 @@ routes:
     deploy: commit
 `);
     const body = JSON.stringify({ ref: 'refs/heads/main', after: 'c'.repeat(40), project: { path_with_namespace: 'acme/api' } });
+    // Signed once: a replay repeats the captured signature headers, timestamp included.
+    const signed = sign(relay.rules.sources[0] as SourceConfig, Buffer.from(body)).headers;
     const send = (idempotencyKey: string) =>
-      relay.post('gitlab', undefined, { 'x-gitlab-event': 'Push Hook', 'idempotency-key': idempotencyKey }, { raw: Buffer.from(body) });
+      relay.post(
+        'gitlab',
+        undefined,
+        { ...signed, 'x-gitlab-event': 'Push Hook', 'idempotency-key': idempotencyKey },
+        { raw: Buffer.from(body), unsigned: true },
+      );
     const first = await send('key-1');
     const replay = await send('key-2');
     expect(first.statusCode).toBe(202);
