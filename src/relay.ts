@@ -12,7 +12,7 @@ import { createMetrics, type RelayMetrics } from './metrics/registry.js';
 import { createBudgetedQovery } from './qovery/budgeted.js';
 import { createQoveryClient } from './qovery/client.js';
 import { createQoveryBudget } from './qovery/rate-limit.js';
-import { createRedis, whenReady } from './redis/connection.js';
+import { createRedis, logErrorsOnce, whenReady } from './redis/connection.js';
 import { relayKeys, type RelayKeys } from './redis/keys.js';
 import { oldestWaitingMs, queueCounts } from './queue/depth.js';
 import { DEPLOY_QUEUE, type DeployJobData } from './queue/jobs.js';
@@ -139,8 +139,11 @@ function startWorkerSide(
     worker,
     async close(deadlineMs: number) {
       clearInterval(timer);
+      const until = Date.now() + deadlineMs;
       await withDeadline(worker.close(), deadlineMs);
-      await worker.close(true).catch(() => undefined);
+      // A job still running past the deadline is left to stalled-job recovery; with Redis gone even
+      // the forced close can wait on a reconnect, so it gets what is left of the deadline too.
+      await withDeadline(worker.close(true), Math.max(100, until - Date.now()));
       workerConnection.disconnect();
     },
   };
@@ -152,7 +155,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   const producerRedis = createRedis(config.REDIS_URL, 'producer', logger);
   const keys = relayKeys(config.RELAY_KEY_PREFIX);
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection: producerRedis, prefix: keys.queuePrefix });
-  queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+  queue.on('error', logErrorsOnce(logger, 'queue connection error', producerRedis));
   const runsWorker = config.RELAY_ROLE !== 'api';
   // Scrapes read on the producer's connection, which fails fast: with Redis down a scrape leaves
   // those series out at once rather than waiting out reconnects.
@@ -211,7 +214,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
       if (app) await withDeadline(app.close(), deadlineMs);
       if (metricsApp) await withDeadline(metricsApp.close(), deadlineMs);
       if (workerSide) await workerSide.close(Math.max(0, deadlineMs - (Date.now() - started)));
-      await queue.close().catch(() => undefined);
+      await withDeadline(queue.close(), Math.max(100, deadlineMs - (Date.now() - started)));
       producerRedis.disconnect();
       redis.disconnect();
     },

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { History, NewDeployment } from '../history/history.js';
 import type { Delivery, Deployment } from '../history/model.js';
 import type { IntakeMetrics } from '../metrics/registry.js';
-import { batchWritesThisTurn } from '../redis/connection.js';
+import { batchWritesThisTurn, logErrorsOnce } from '../redis/connection.js';
 import type { DeployProducer } from '../queue/producer.js';
 import type { ActiveRules } from '../routing/active-rules.js';
 import { evaluateWebhook, type IncomingWebhook } from './evaluate.js';
@@ -36,6 +36,7 @@ export function createIntake(deps: {
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
+  const storeFailed = logErrorsOnce(deps.logger, 'could not store or enqueue a delivery', deps.redis);
 
   /**
    * The history and the jobs go out together on the producer's connection, in one write, without
@@ -99,7 +100,8 @@ export function createIntake(deps: {
         const outcome = await storeAndEnqueue(planned);
         return evaluation.ping && outcome.kind === 'ignored' ? { kind: 'ping', deliveryId: planned.delivery.id } : outcome;
       } catch (error) {
-        deps.logger.error({ err: error, deliveryId: planned.delivery.id }, 'could not store or enqueue a delivery');
+        // The webhook's own log line names the delivery and its 503; the cause is logged once per change.
+        storeFailed(error);
         await undo(planned);
         return { kind: 'unavailable', reason: 'Redis cannot take the work right now; retry later' };
       }

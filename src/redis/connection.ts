@@ -18,18 +18,34 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
     worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
   };
   const redis = new Redis(url, { ...common, ...byRole[role] });
-  // Without a listener ioredis prints every reconnect failure to stderr; one log line per state
-  // change is enough, and /readyz says whether Redis answers.
-  let lastError = '';
-  redis.on('error', (err: Error) => {
-    if (err.message !== lastError) logger.warn({ role, err: err.message }, 'Redis connection error');
-    lastError = err.message;
-  });
-  redis.on('ready', () => {
-    if (lastError) logger.info({ role }, 'Redis connection restored');
-    lastError = '';
-  });
+  // Without a listener ioredis prints every reconnect failure to stderr; /readyz says whether Redis answers.
+  redis.on('error', logErrorsOnce(logger.child({ role }), 'Redis connection error', redis));
   return redis;
+}
+
+/**
+ * While Redis is away the same error comes back on every reconnect attempt of every connection
+ * (BullMQ opens its own). It is logged once, without a stack, when it first appears or changes;
+ * when `connection` is ready again one line says so and how many repeats were left out.
+ */
+export function logErrorsOnce(logger: Logger, message: string, connection: Redis): (error: unknown) => void {
+  let last: string | undefined;
+  let repeats = 0;
+  connection.on('ready', () => {
+    if (last !== undefined) logger.info({ repeats }, `${message}: connection restored`);
+    last = undefined;
+    repeats = 0;
+  });
+  return (error) => {
+    const text = error instanceof Error ? error.message : String(error);
+    if (text === last) {
+      repeats += 1;
+      return;
+    }
+    logger.warn({ err: text, ...(last !== undefined && { previousRepeats: repeats }) }, message);
+    last = text;
+    repeats = 0;
+  };
 }
 
 /** Resolves when the connection is ready, or false after `timeoutMs`: starting without Redis is allowed, /readyz tells. */

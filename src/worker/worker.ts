@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { logErrorsOnce } from '../redis/connection.js';
 import type { History } from '../history/history.js';
 import { DEPLOY_QUEUE, type DeployJobData } from '../queue/jobs.js';
 
@@ -44,6 +45,6 @@ export function startDeployWorker(deps: {
       .transition(job.data.deploymentId, { status: 'failed', detail, set: { reason: detail } })
       .catch((err: unknown) => deps.logger.error({ err, deploymentId: job.data.deploymentId }, 'could not record a failed deployment'));
   });
-  worker.on('error', (error) => deps.logger.error({ err: error }, 'worker error'));
+  worker.on('error', logErrorsOnce(deps.logger, 'worker error', deps.connection));
   return worker;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../support/redis-provision.js';
+import { freePort, startRedisServer } from '../support/redis-provision.js';
 import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-process.js';
 import { API_TOKEN, startTestRelay, type TestRelay } from '../support/relay.js';
 import { githubPush } from '../support/payloads.js';
@@ -22,6 +22,54 @@ afterEach(async () => {
 });
 
 describe('signals to a relay process', () => {
+  it('on SIGTERM with Redis gone, stops within its deadline, logs "stopped" and exits 0', async () => {
+    const redis = await startRedisServer();
+    try {
+      dir = await mkdtemp(join(tmpdir(), 'relay-shutdown-down-'));
+      const rulesPath = join(dir, 'relay.config.yaml');
+      await writeFile(rulesPath, RULES);
+      const port = await freePort();
+      child = spawnRelay({
+        RELAY_ROLE: 'all',
+        REDIS_URL: redis.url,
+        RELAY_CONFIG: rulesPath,
+        QOVERY_API_URL: 'http://127.0.0.1:9',
+        QOVERY_API_TOKEN: 'qov_test_token',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        METRICS_PORT: '0',
+        SHUTDOWN_TIMEOUT_MS: '2000',
+        LOG_LEVEL: 'info',
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await expect.poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, { timeout: 20_000 }).toBe(200);
+      await redis.stop();
+      await expect.poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, { timeout: 10_000 }).toBe(503);
+
+      const signalled = Date.now();
+      child.child.kill('SIGTERM');
+      const code = await child.exited;
+      const tookMs = Date.now() - signalled;
+      expect(code, child.output()).toBe(0);
+      expect(child.output()).toContain('"msg":"stopped"');
+      // The 2 s deadline plus the process's own start-to-exit slack, far from the 30 s it hung before.
+      expect(tookMs, child.output()).toBeLessThan(6_000);
+      // Every reconnect attempt of every connection fails alike: each cause is logged once, without a stack.
+      const errorLines = child
+        .output()
+        .split('\n')
+        .filter((line) => /"msg":"(worker error|queue connection error|Redis connection error)"/.test(line));
+      expect(errorLines.length, child.output()).toBeGreaterThan(0);
+      expect(errorLines.length, child.output()).toBeLessThanOrEqual(8);
+      expect(
+        errorLines.filter((line) => line.includes('"stack"')),
+        child.output(),
+      ).toEqual([]);
+    } finally {
+      await redis.stop();
+    }
+  }, 60_000);
+
   it('on SIGTERM stops taking webhooks, lets the deploy call in flight finish and record, then exits 0', async () => {
     // The in-process relay only provides the fake Qovery, a key prefix and the history reader.
     relay = await startTestRelay(RULES, { RELAY_ROLE: 'api' });
