@@ -9,32 +9,50 @@ export type JsonBody =
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN = new Set([0x5b, 0x7b]);
-const CLOSE = new Set([0x5d, 0x7d]);
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+
+/** Whether the escape at `at` (a backslash) is `\uD800`-`\uDFFF`: the only way JSON text carries a lone surrogate. */
+function isSurrogateEscape(raw: Buffer, at: number): boolean {
+  if (raw[at + 1] !== 0x75) return false;
+  const first = raw[at + 2];
+  const second = raw[at + 3] ?? 0;
+  return (first === 0x64 || first === 0x44) && ((second >= 0x38 && second <= 0x39) || (second >= 0x61 && second <= 0x66) || (second >= 0x41 && second <= 0x46));
+}
 
 /**
- * One pass over the bytes: the deepest nesting outside strings, and whether a string holds a
- * `\uD800`-`\uDFFF` escape (the only way JSON text can carry a lone surrogate). Scanning bytes is
- * cheaper than walking the parsed value, and it runs before JSON.parse so depth never recurses.
+ * One pass over the bytes, before JSON.parse so deep nesting never recurses: the deepest nesting
+ * outside strings, and whether a string holds a surrogate escape. Strings are skipped with native
+ * searches for the closing quote, so the cost is in the structure, not the text.
  */
 function scan(raw: Buffer): { depth: number; surrogateEscape: boolean } {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
   let surrogateEscape = false;
+  // Where the next backslash is, searched again only once it is behind: a body without escapes costs one search.
+  let escape = raw.indexOf(BACKSLASH);
   for (let i = 0; i < raw.length; i++) {
     const byte = raw[i]!;
-    if (inString) {
-      if (byte === BACKSLASH) {
-        const hexStart = raw[i + 1] === 0x75 ? raw[i + 2] : undefined;
-        if ((hexStart === 0x64 || hexStart === 0x44) && /[89a-fA-F]/.test(String.fromCharCode(raw[i + 3] ?? 0))) surrogateEscape = true;
-        i += 1;
-      } else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) inString = true;
-    else if (OPEN.has(byte)) {
+    if (byte === QUOTE) {
+      // Jump to the closing quote, stepping over escapes.
+      for (;;) {
+        const quote = raw.indexOf(QUOTE, i + 1);
+        if (quote === -1) return { depth: deepest, surrogateEscape };
+        if (escape !== -1 && escape <= i) escape = raw.indexOf(BACKSLASH, i + 1);
+        if (escape === -1 || escape > quote) {
+          i = quote;
+          break;
+        }
+        if (isSurrogateEscape(raw, escape)) surrogateEscape = true;
+        i = escape + 1;
+        escape = raw.indexOf(BACKSLASH, i + 1);
+      }
+    } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
       depth += 1;
       if (depth > deepest) deepest = depth;
-    } else if (CLOSE.has(byte)) depth -= 1;
+    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth -= 1;
   }
   return { depth: deepest, surrogateEscape };
 }
