@@ -254,6 +254,20 @@ describe('history retention', () => {
     expect(deployments.items).toHaveLength(6);
   });
 
+  it('lists deployments past one whose record expired', async () => {
+    const { h, keys } = history({ trimEvery: 1_000_000 });
+    const dying = await record(h, Date.now() - 30 * DAY + 800);
+    const live = [await record(h, Date.now()), await record(h, Date.now() + 1), await record(h, Date.now() + 2)];
+    await expect.poll(() => redis.exists(keys.deployment(dying.deployments[0]!.id)), { timeout: 5_000, interval: 100 }).toBe(0);
+    expect(await redis.zscore(keys.deployments, dying.deployments[0]!.id)).not.toBeNull();
+
+    const page = await h.listDeployments({ limit: 50 });
+
+    expect(page.items.map((d) => d.id)).toEqual(live.map((d) => d.deployments[0]!.id).reverse());
+    expect(page.nextCursor).toBeNull();
+    expect((await h.listDeliveries({ outcome: 'accepted', limit: 50 })).items).toHaveLength(3);
+  });
+
   it('finds a delivery by id alone, also one stored before retention in the lookup hash', async () => {
     const { h, keys } = history();
     const stored = await record(h, Date.now());
