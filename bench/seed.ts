@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { loadEnv } from '../src/config/env.js';
 import { relayKeys } from '../src/redis/keys.js';
 import { createHistory, type NewDeployment } from '../src/history/history.js';
 import type { Delivery } from '../src/history/model.js';
@@ -13,7 +14,10 @@ import { commitFor, jobIdFor, repositoryFor } from './pushes.js';
  * push through all of them would make the set-up, not the relay, the thing measured.
  */
 export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs: number, batch = 250): Promise<void> {
-  const history = createHistory({ redis: redis.client, keys: relayKeys(prefix) });
+  // The relay's default retention, as a relay started with no settings would store them.
+  const defaults = loadEnv({ RELAY_ROLE: 'api' });
+  const retention = { days: defaults.HISTORY_RETENTION_DAYS, maxDeliveries: defaults.HISTORY_MAX_DELIVERIES };
+  const history = createHistory({ redis: redis.client, keys: relayKeys(prefix), retention });
   const connection = redis.client.duplicate();
   const queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection, prefix });
   const producer = createDeployProducer({ queue });

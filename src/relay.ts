@@ -54,6 +54,8 @@ export type RelayConfig = Pick<
   | 'PRESSURE_MAX_HEAP_USED_BYTES'
   | 'PRESSURE_MAX_RSS_BYTES'
   | 'PRESSURE_RETRY_AFTER_S'
+  | 'HISTORY_RETENTION_DAYS'
+  | 'HISTORY_MAX_DELIVERIES'
 >;
 
 export interface Relay {
@@ -165,7 +167,13 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
     oldestWaitingMs: () => oldestWaitingMs(queue),
     ...(runsWorker && { qoveryBudgetLeft: () => budgetView.left() }),
   });
-  const history = createHistory({ redis, keys, logger, metrics });
+  const history = createHistory({
+    redis,
+    keys,
+    logger,
+    metrics,
+    retention: { days: config.HISTORY_RETENTION_DAYS, maxDeliveries: config.HISTORY_MAX_DELIVERIES },
+  });
   const producer = createDeployProducer({ queue });
   if (!(await whenReady(producerRedis, 5_000)))
     logger.warn({ redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'Redis does not answer yet; webhooks get 503 until it does');

@@ -15,7 +15,7 @@ function groupOf(prefix: string, key: string): string {
   const rest = key.slice(prefix.length + 1);
   if (/^dep:[^:]+$/.test(rest)) return 'deployment';
   if (/^dep:[^:]+:tr$/.test(rest)) return 'transitions';
-  if (rest.startsWith('dlv:')) return 'delivery';
+  if (rest.startsWith('dlv:') || rest.startsWith('dlv-src:') || rest.startsWith('dlv-sig:')) return 'delivery';
   if (rest.startsWith('deps') || rest.startsWith('dlvs')) return 'indexes';
   if (rest.startsWith('job:')) return 'per Qovery job';
   if (rest.startsWith('deploy:')) return 'BullMQ';
@@ -112,7 +112,7 @@ export const footprint: Scenario = {
           bytes(perDeployment.queue),
           '—',
           null,
-          'kept until removeOnComplete (24 h, newest 10,000) drops it',
+          'removed at once (removeOnComplete: true), so 0 B is expected',
         ),
         row(s, 'Redis used_memory growth per deployment', bytes(perDeployment.used)),
       ],

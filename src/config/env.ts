@@ -80,6 +80,9 @@ const envSchema = z
     PRESSURE_MAX_HEAP_USED_BYTES: intFrom(0, 0),
     PRESSURE_MAX_RSS_BYTES: intFrom(0, 0),
     PRESSURE_RETRY_AFTER_S: intFrom(10, 1),
+    // Redis runs noeviction, so the history must bound itself: see "Retention" in the README.
+    HISTORY_RETENTION_DAYS: intFrom(30, 1),
+    HISTORY_MAX_DELIVERIES: intFrom(1_000_000, 1),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine(

@@ -5,6 +5,7 @@ import type { DeploymentIndexField, RelayKeys } from '../redis/keys.js';
 import { luaScript, type RedisClient } from '../redis/scripts.js';
 import { allowedFrom, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
 import { pageIndex, type Page } from './queries.js';
+import { createRetention, type Retention } from './retention.js';
 import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
 
 const recordDeliveryScript = luaScript(RECORD_DELIVERY);
@@ -69,9 +70,17 @@ function observeTransition(metrics: DeploymentMetrics, status: DeploymentStatus,
   else if (TERMINAL_STATUSES.has(status)) metrics.deploymentFinished(status, secondsSinceWebhook);
 }
 
-export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?: () => Date; logger?: Logger; metrics?: DeploymentMetrics }) {
+export function createHistory(deps: {
+  redis: RedisClient;
+  keys: RelayKeys;
+  retention: Retention;
+  now?: () => Date;
+  logger?: Logger;
+  metrics?: DeploymentMetrics;
+}) {
   const { redis, keys } = deps;
   const now = deps.now ?? (() => new Date());
+  const retention = createRetention({ keys, retention: deps.retention, now, logger: deps.logger });
   // The transition script reads the job id from the deployment, so it gets the key around it.
   const aroundJobId = keys.jobPending('\n').split('\n');
 
@@ -82,7 +91,7 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
       keys.deliveries,
       keys.deliveryIndex('source', delivery.source),
       keys.deliveryIndex('outcome', delivery.outcome),
-      keys.deliverySources,
+      keys.deliverySource(delivery.id),
       keys.deployments,
       keys.deploymentIndex('status', 'queued'),
       keys.deploymentIndex('source', delivery.source),
@@ -113,6 +122,13 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
     });
   }
 
+  /** The hash is what relays before retention wrote; it is read in the same round trip. */
+  async function sourceOf(id: string): Promise<string | null> {
+    const results = (await redis.pipeline().get(keys.deliverySource(id)).hget(keys.deliverySources, id).exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    return (results[0]?.[1] as string | null) ?? (results[1]?.[1] as string | null) ?? null;
+  }
+
   async function loadDeliveries(members: readonly string[]): Promise<Array<Delivery | undefined>> {
     if (members.length === 0) return [];
     const values = await redis.mget(...members.map((member) => keys.delivery(member)));
@@ -133,17 +149,20 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
     ): Promise<RecordedDelivery> {
       const received = new Date(delivery.receivedAt);
       const member = keys.deliveryMember(delivery.source, delivery.id);
+      const expiry = retention.expiries(delivery.outcome, received.getTime());
       const deliveryEvent = JSON.stringify({ type: 'delivery', id: delivery.id, source: delivery.source, outcome: delivery.outcome });
       const args: Array<string | number> = [
         JSON.stringify(delivery),
         member,
         received.getTime(),
-        delivery.id,
+        expiry.record,
         delivery.source,
         deliveryEvent,
         keys.events,
         deployments.length,
         keys.delivery(''),
+        expiry.indexes,
+        expiry.record,
       ];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
@@ -163,7 +182,9 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
         args.push(d.id, order, JSON.stringify(transition), event, pairs.length, ...pairs);
       }
       const scriptKeys = deliveryKeys(delivery, deployments, options.signature);
-      const existing = await recordDeliveryScript(options.via ?? redis, scriptKeys, args);
+      const via = options.via ?? redis;
+      const touched = { source: delivery.source, jobIds: deployments.map((d) => d.jobId), routes: deployments.map((d) => d.route) };
+      const [existing] = await Promise.all([recordDeliveryScript(via, scriptKeys, args), retention.afterWrite(via, touched)]);
       return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
     },
 
@@ -181,15 +202,22 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
     async recordDuplicate(duplicate: Delivery): Promise<void> {
       const score = new Date(duplicate.receivedAt).getTime();
       const member = keys.deliveryMember(duplicate.source, duplicate.id);
-      await redis
+      const expiry = retention.expiries('duplicate', score);
+      const bySource = keys.deliveryIndex('source', duplicate.source);
+      const byOutcome = keys.deliveryIndex('outcome', 'duplicate');
+      const write = redis
         .multi()
-        .set(keys.delivery(member), JSON.stringify(duplicate))
-        .hset(keys.deliverySources, duplicate.id, duplicate.source)
+        .set(keys.delivery(member), JSON.stringify(duplicate), 'PXAT', expiry.record)
+        .set(keys.deliverySource(duplicate.id), duplicate.source, 'PXAT', expiry.record)
         .zadd(keys.deliveries, score, member)
-        .zadd(keys.deliveryIndex('source', duplicate.source), score, member)
-        .zadd(keys.deliveryIndex('outcome', 'duplicate'), score, member)
+        .pexpireat(keys.deliveries, expiry.indexes)
+        .zadd(bySource, score, member)
+        .pexpireat(bySource, expiry.indexes)
+        .zadd(byOutcome, score, member)
+        .pexpireat(byOutcome, expiry.record)
         .publish(keys.events, JSON.stringify({ type: 'delivery', id: duplicate.id, outcome: 'duplicate' }))
         .exec();
+      await Promise.all([write, retention.afterWrite(redis, { source: duplicate.source })]);
     },
 
     /** The one place a deployment changes status: checked, recorded, indexed and published together. */
@@ -212,6 +240,7 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
           keys.deploymentIndexPrefix('status'),
           ...aroundJobId,
           keys.events,
+          retention.deploymentExpiry(atMs),
           ...toHashPairs(input.set ?? {}),
         ],
       )) as [number, string, string?];
@@ -236,7 +265,7 @@ export function createHistory(deps: { redis: RedisClient; keys: RelayKeys; now?:
 
     /** Without a source, the delivery of that id from the source that sent it last. */
     async getDelivery(id: string, source?: string): Promise<Delivery | undefined> {
-      const from = source ?? (await redis.hget(keys.deliverySources, id));
+      const from = source ?? (await sourceOf(id));
       return from === null ? undefined : decodeDelivery(await redis.get(keys.delivery(keys.deliveryMember(from, id))));
     },
 

@@ -88,7 +88,9 @@ export interface Deployment extends DeploymentState {
   readonly transitions: readonly Transition[];
 }
 
-export type DeliveryOutcome = 'accepted' | 'ignored' | 'duplicate';
+export const DELIVERY_OUTCOMES = ['accepted', 'ignored', 'duplicate'] as const;
+
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export interface DeliveryRead {
   readonly repository?: string;

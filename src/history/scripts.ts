@@ -8,14 +8,18 @@
  * the `#!lua` line makes Redis refuse the whole script up front when it is out of memory, rather
  * than at the first write. Key names come from src/redis/keys.ts, as KEYS or as the fixed head of
  * a key whose variable part is read inside the script.
+ *
+ * Every record and index is written with its expiry (PEXPIREAT, in the history's clock, so that
+ * a record, its index score and the trim cutoff agree): retention holds with no sweeper running.
  */
 
 // KEYS: 1 delivery, 2 deliveries index, 3 deliveries by source, 4 deliveries by outcome,
-// 5 delivery-id -> source hash, 6 deployments index, 7 queued-status index, 8 deployments by
-// source; then per deployment: its hash, its transitions, by job, by route, the job's pending set;
-// last, when the content was signed, the key that remembers its signature.
-// ARGV: 1 delivery JSON, 2 index member, 3 score, 4 delivery id, 5 source, 6 delivery event JSON,
-// 7 events channel, 8 deployment count, 9 the delivery key head; then per deployment: id, push
+// 5 delivery id -> source, 6 deployments index, 7 queued-status index, 8 deployments by source;
+// then per deployment: its hash, its transitions, by job, by route, the job's pending set; last,
+// when the content was signed, the key that remembers its signature.
+// ARGV: 1 delivery JSON, 2 index member, 3 score, 4 delivery expiry (ms), 5 source, 6 delivery
+// event JSON, 7 events channel, 8 deployment count, 9 the delivery key head, 10 expiry (ms) of
+// deployments and of the indexes, 11 expiry of the outcome index; then per deployment: id, push
 // order, transition JSON, event JSON, n, and n hash field/value strings.
 // Returns the stored delivery JSON when this delivery id, or this signed content, is already stored.
 export const RECORD_DELIVERY = `#!lua
@@ -28,24 +32,31 @@ if signature then
     if original then return original end
   end
 end
-local member, score = ARGV[2], ARGV[3]
-redis.call('SET', KEYS[1], ARGV[1])
-if signature then redis.call('SET', signature, member) end
-redis.call('ZADD', KEYS[2], score, member)
-redis.call('ZADD', KEYS[3], score, member)
-redis.call('ZADD', KEYS[4], score, member)
-redis.call('HSET', KEYS[5], ARGV[4], ARGV[5])
-local k, a = 9, 10
+local member, score, expires = ARGV[2], ARGV[3], ARGV[10]
+local function index(key, s, m, at)
+  redis.call('ZADD', key, s, m)
+  redis.call('PEXPIREAT', key, at)
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[4])
+-- The signature is remembered as long as the delivery it points to.
+if signature then redis.call('SET', signature, member, 'PXAT', ARGV[4]) end
+redis.call('SET', KEYS[5], ARGV[5], 'PXAT', ARGV[4])
+index(KEYS[2], score, member, expires)
+index(KEYS[3], score, member, expires)
+index(KEYS[4], score, member, ARGV[11])
+local k, a = 9, 12
 for _ = 1, tonumber(ARGV[8]) do
   local id, order, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 4])
   redis.call('HSET', KEYS[k], unpack(ARGV, a + 5, a + 4 + n))
+  redis.call('PEXPIREAT', KEYS[k], expires)
   redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
-  redis.call('ZADD', KEYS[6], score, id)
-  redis.call('ZADD', KEYS[7], score, id)
-  redis.call('ZADD', KEYS[8], score, id)
-  redis.call('ZADD', KEYS[k + 2], score, id)
-  redis.call('ZADD', KEYS[k + 3], score, id)
-  redis.call('ZADD', KEYS[k + 4], order, id)
+  redis.call('PEXPIREAT', KEYS[k + 1], expires)
+  index(KEYS[6], score, id, expires)
+  index(KEYS[7], score, id, expires)
+  index(KEYS[8], score, id, expires)
+  index(KEYS[k + 2], score, id, expires)
+  index(KEYS[k + 3], score, id, expires)
+  index(KEYS[k + 4], order, id, expires)
   redis.call('PUBLISH', ARGV[7], ARGV[a + 3])
   k, a = k + 5, a + 5 + n
 end
@@ -55,20 +66,24 @@ return false
 
 // KEYS: 1 deployment hash, 2 its transitions. ARGV: 1 new status, 2 allowed-from list as ",a,b,",
 // 3 transition JSON, 4 updatedAt, 5 leaves-pending flag, 6 count-attempt flag, 7 status index
-// head, 8 and 9 the job's pending-set key around the job id, 10 events channel, then field/value
-// strings to set with the transition.
+// head, 8 and 9 the job's pending-set key around the job id, 10 events channel, 11 expiry (ms):
+// every transition re-arms it, so a deployment still moving never expires under its deploy; then
+// field/value strings to set with the transition.
 // Returns { 1, previous } when applied, { 0, current or 'missing' } when refused.
 export const TRANSITION = `#!lua
 local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'jobId', 'id')
 if not current[1] then return { 0, 'missing' } end
 if not string.find(ARGV[2], ',' .. current[1] .. ',', 1, true) then return { 0, current[1] } end
-local status = ARGV[1]
-redis.call('HSET', KEYS[1], 'status', status, 'updatedAt', ARGV[4], unpack(ARGV, 11))
+local status, expires = ARGV[1], ARGV[11]
+redis.call('HSET', KEYS[1], 'status', status, 'updatedAt', ARGV[4], unpack(ARGV, 12))
 if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
 redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], expires)
+redis.call('PEXPIREAT', KEYS[2], expires)
 if current[1] ~= status then
   redis.call('ZREM', ARGV[7] .. current[1], current[4])
   redis.call('ZADD', ARGV[7] .. status, current[2], current[4])
+  redis.call('PEXPIREAT', ARGV[7] .. status, expires)
 end
 if ARGV[5] == '1' then redis.call('ZREM', ARGV[8] .. current[3] .. ARGV[9], current[4]) end
 redis.call('PUBLISH', ARGV[10], cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1] }))
@@ -90,7 +105,7 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], member)
 redis.call('ZREM', KEYS[3], member)
 redis.call('ZREM', KEYS[4], member)
-if redis.call('HGET', KEYS[5], ARGV[2]) == ARGV[3] then redis.call('HDEL', KEYS[5], ARGV[2]) end
+if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
 for i = 1, n do
   local id, k = ARGV[4 + i], 4 + 5 * i
   redis.call('DEL', KEYS[k], KEYS[k + 1])
@@ -104,4 +119,67 @@ end
 local signature = KEYS[9 + 5 * n]
 if signature and redis.call('GET', signature) == member then redis.call('DEL', signature) end
 return 1
+`;
+
+// Removes what retention says is gone, at most ARGV[2] members per index per call, so a backlog
+// (a lowered retention, a first run on an old Redis) drains over many calls instead of blocking
+// Redis in one. allow-oom: it only deletes, and a full Redis is when it is needed most.
+// KEYS: 1 deliveries index, 2 deliveries by source, 3 deployments index, 4 deployments by source,
+// then one deliveries-by-outcome index per outcome, then indexes trimmed by score (deployments
+// by job and by route), then the jobs' pending sets (scored by push order, not by time, so their
+// members are checked for a deployment that still exists instead).
+// ARGV: 1 cutoff (ms: scores at or before it are gone), 2 limit, 3 most deliveries kept,
+// 4 delivery key head, 5 delivery-source key head, 6 deliveries-by-source head, 7 deployment key
+// head, 8 status index head, 9 outcome count n, 10 by-score index count m, 11 pending members
+// checked at each end, then n cutoffs (one per outcome index), then the statuses.
+// Members are "<source>/<id>" and source names hold no "/".
+// Returns { trimmed, capped }.
+export const TRIM = `#!lua flags=allow-oom
+local cutoff, limit, n, m = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local trimmed, capped = 0, 0
+local function older(key, before)
+  return redis.call('ZRANGEBYSCORE', key, '-inf', before, 'LIMIT', 0, limit)
+end
+local function drop(key, members)
+  if #members > 0 then trimmed = trimmed + redis.call('ZREM', key, unpack(members)) end
+end
+local function bySource(member)
+  return ARGV[6] .. string.match(member, '^[^/]*')
+end
+for i = 1, 4 do drop(KEYS[i], older(KEYS[i], cutoff)) end
+-- An outcome kept shorter than the retention leaves the mixed indexes with its own index.
+for i = 1, n do
+  local key = KEYS[4 + i]
+  local old = older(key, ARGV[11 + i])
+  drop(key, old)
+  if #old > 0 then redis.call('ZREM', KEYS[1], unpack(old)) end
+  for _, member in ipairs(old) do redis.call('ZREM', bySource(member), member) end
+end
+for i = 5 + n, 4 + n + m do drop(KEYS[i], older(KEYS[i], cutoff)) end
+local ends = tonumber(ARGV[11]) - 1
+for i = 5 + n + m, #KEYS do
+  for _, range in ipairs({ 'ZRANGE', 'ZREVRANGE' }) do
+    for _, id in ipairs(redis.call(range, KEYS[i], 0, ends)) do
+      if redis.call('EXISTS', ARGV[7] .. id) == 0 then trimmed = trimmed + redis.call('ZREM', KEYS[i], id) end
+    end
+  end
+end
+for i = 12 + n, #ARGV do
+  local key = ARGV[8] .. ARGV[i]
+  drop(key, older(key, cutoff))
+end
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
+if excess > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, math.min(excess, limit) - 1)
+  for _, member in ipairs(oldest) do
+    local source = string.match(member, '^[^/]*')
+    local id = string.sub(member, #source + 2)
+    redis.call('DEL', ARGV[4] .. member)
+    redis.call('ZREM', ARGV[6] .. source, member)
+    for i = 1, n do redis.call('ZREM', KEYS[4 + i], member) end
+    if redis.call('GET', ARGV[5] .. id) == source then redis.call('DEL', ARGV[5] .. id) end
+  end
+  capped = redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #oldest - 1)
+end
+return { trimmed, capped }
 `;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { History } from '../history/history.js';
-import { DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
+import { DELIVERY_OUTCOMES, DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
 import { MAX_DELIVERY_ID_LENGTH } from '../sources/types.js';
 import { requireApiToken } from './auth.js';
 import { requireStore } from './store-available.js';
@@ -18,7 +18,7 @@ const deploymentQuery = z
     source: z.string().optional(),
   })
   .strict();
-const deliveryQuery = z.object({ ...page, source: z.string().optional(), outcome: z.enum(['accepted', 'ignored', 'duplicate']).optional() }).strict();
+const deliveryQuery = z.object({ ...page, source: z.string().optional(), outcome: z.enum(DELIVERY_OUTCOMES).optional() }).strict();
 const idParams = z.object({ id: z.string().min(1).max(MAX_DELIVERY_ID_LENGTH) });
 /** Delivery ids are unique per source; `?source=` picks one when two sources share an id. */
 const deliveryLookup = z.object({ source: z.string().min(1, 'must name a source').optional() }).strict();

@@ -11,10 +11,15 @@ export type DeployJobData = z.infer<typeof deployJobSchema>;
 /**
  * Deploy retries are scheduled by the processor itself (it honours Retry-After and records each
  * one); BullMQ's own attempts only cover unexpected processor errors such as a Redis blip.
+ *
+ * The history is the record of what happened, so a finished job is only bookkeeping: a completed
+ * one goes at once (the reconciler treats a missing job of an unfinished deployment as lost and
+ * re-adds it, so keeping it buys nothing), and a failed one, which names an unexpected error, is
+ * kept one day (at most the shortest HISTORY_RETENTION_DAYS) and the newest 1,000 of them.
  */
 export const deployJobOptions: JobsOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnComplete: true,
+  removeOnFail: { age: 24 * 3600, count: 1_000 },
 };

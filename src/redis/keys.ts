@@ -27,7 +27,12 @@ export function relayKeys(prefix: string) {
     delivery: (member: string) => `${prefix}:dlv:${member}`,
     /** The delivery whose signed content carried this signature: a replay under a new id is a repeat. */
     deliverySignature: (source: string, signature: string) => `${prefix}:dlv-sig:${source}:${signature}`,
-    /** The latest source that sent each delivery id, for `GET /deliveries/:id` without a source. */
+    /**
+     * The latest source that sent a delivery id, for `GET /deliveries/:id` without a source: one
+     * small key per id, so it expires with its delivery (a hash field cannot on Redis 7.0).
+     */
+    deliverySource: (id: string) => `${prefix}:dlv-src:${id}`,
+    /** The same lookup as one hash, as written before retention: read only, for older deliveries. */
     deliverySources: `${prefix}:dlv-sources`,
     deliveries: `${prefix}:dlvs`,
     deliveryIndex: (field: DeliveryIndexField, value: string) => `${prefix}:dlvs:${field}:${value}`,

@@ -10,7 +10,7 @@ import { relayKeys } from '../../src/redis/keys.js';
 import { createJobCoordination } from '../../src/worker/coordination.js';
 import { createDeployPhase, type DeployPhase } from '../../src/worker/deploy-phase.js';
 import { startFakeQovery, type FakeAnswer, type FakeQovery } from '../fakes/fake-qovery.js';
-import { deleteKeys, QOVERY_TOKEN } from '../support/relay.js';
+import { DEFAULT_RETENTION, deleteKeys, QOVERY_TOKEN } from '../support/relay.js';
 
 /**
  * A deploy call whose outcome the relay does not know (its worker died during it, it timed out, a
@@ -33,7 +33,7 @@ beforeEach(async () => {
   prefix = `t${randomUUID().slice(0, 8)}`;
   fake = await startFakeQovery({ token: QOVERY_TOKEN });
   const keys = relayKeys(prefix);
-  history = createHistory({ redis, keys });
+  history = createHistory({ redis, keys, retention: DEFAULT_RETENTION });
   qovery = createBudgetedQovery(
     createQoveryClient({ baseUrl: fake.url, token: QOVERY_TOKEN, timeoutMs: TIMEOUT_MS }),
     createQoveryBudget({ redis, key: keys.qoveryBudget, perHour: 10_000_000 }),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { inject } from 'vitest';
+import { loadEnv } from '../../src/config/env.js';
 import { parseRules, type Rules } from '../../src/config/rules.js';
 import { startRelay, type Relay, type RelayConfig } from '../../src/relay.js';
 import { sign } from '../fakes/signers.js';
@@ -27,6 +28,12 @@ export interface TestRelay {
   get(path: string, token?: string | null): Promise<{ statusCode: number; json: any }>;
   close(): Promise<void>;
 }
+
+/** What the relay uses when nothing is set, for the settings tests leave alone. */
+const DEFAULTS = loadEnv({ RELAY_ROLE: 'api' });
+
+/** The history's retention when nothing is set, for tests that create a history of their own. */
+export const DEFAULT_RETENTION = { days: DEFAULTS.HISTORY_RETENTION_DAYS, maxDeliveries: DEFAULTS.HISTORY_MAX_DELIVERIES };
 
 /** Fast timings so retries and polls run in milliseconds; each test relay owns a fresh key prefix. */
 export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial<RelayConfig> = {}): RelayConfig {
@@ -59,6 +66,8 @@ export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial
     PRESSURE_MAX_HEAP_USED_BYTES: 0,
     PRESSURE_MAX_RSS_BYTES: 0,
     PRESSURE_RETRY_AFTER_S: 10,
+    HISTORY_RETENTION_DAYS: DEFAULTS.HISTORY_RETENTION_DAYS,
+    HISTORY_MAX_DELIVERIES: DEFAULTS.HISTORY_MAX_DELIVERIES,
     ...overrides,
   };
 }

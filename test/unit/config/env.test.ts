@@ -32,6 +32,8 @@ describe('loadEnv', () => {
       QOVERY_POLL_INTERVAL_MS: 10000,
       QOVERY_DEPLOY_TIMEOUT_MS: 3600000,
       QOVERY_MAX_REQUESTS_PER_HOUR: 1000,
+      HISTORY_RETENTION_DAYS: 30,
+      HISTORY_MAX_DELIVERIES: 1_000_000,
     });
   });
 
@@ -44,6 +46,12 @@ describe('loadEnv', () => {
       PRESSURE_RETRY_AFTER_S: 10,
     });
     expect(problemsOf({ ...TOKEN, METRICS_PORT: '70000', PRESSURE_RETRY_AFTER_S: '0' })).toHaveLength(2);
+  });
+
+  it('refuses a retention under a day and a delivery cap under one', () => {
+    const problems = problemsOf({ ...TOKEN, HISTORY_RETENTION_DAYS: '0', HISTORY_MAX_DELIVERIES: '0' });
+    expect(problems.some((p) => p.includes('HISTORY_RETENTION_DAYS'))).toBe(true);
+    expect(problems.some((p) => p.includes('HISTORY_MAX_DELIVERIES'))).toBe(true);
   });
 
   it('reads numbers from their string form', () => {
