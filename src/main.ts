@@ -1,16 +1,32 @@
-import { loadDotEnv, loadEnv } from './config/env.js';
+import { loadDotEnv, loadEnv, type Env } from './config/env.js';
 import { ConfigError } from './config/errors.js';
 import { createRulesReloader } from './config/reload.js';
 import { loadRules } from './config/rules.js';
 import { createLogger } from './shared/logger.js';
 import { REDACTED_PATHS } from './sources/registry.js';
 import { startRelay } from './relay.js';
+import type { Logger } from 'pino';
+
+/** The first thing a relay says: whether it deploys, so a dry run is never mistaken for a live one. */
+function announceMode(logger: Logger, env: Env): void {
+  if (env.RELAY_ROLE === 'api') return; // the API never calls Qovery
+  if (env.DEPLOY_MODE === 'live') {
+    logger.info({ deployMode: 'live', qovery: env.QOVERY_API_URL }, 'live mode: deploy calls go to Qovery');
+    return;
+  }
+  const why = env.QOVERY_API_TOKEN ? 'DEPLOY_MODE is dry-run' : 'no QOVERY_API_TOKEN is set';
+  logger.warn(
+    { deployMode: 'dry-run' },
+    `dry-run mode (${why}): nothing is sent to Qovery; each deployment records what would have been sent. Set QOVERY_API_TOKEN and DEPLOY_MODE=live to deploy`,
+  );
+}
 
 /** Composition root: config -> logger -> rules -> relay (queue, worker, app) -> listen; shutdown. */
 async function main(): Promise<void> {
   loadDotEnv();
   const env = loadEnv();
   const logger = createLogger(env.LOG_LEVEL, REDACTED_PATHS);
+  announceMode(logger, env);
   const rules = await loadRules(env.RELAY_CONFIG, process.env);
   const relay = await startRelay(env, rules, logger);
 
@@ -24,6 +40,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       role: env.RELAY_ROLE,
+      deployMode: env.DEPLOY_MODE,
       port: relay.app ? env.PORT : undefined,
       ...(metricsAt && { metrics: `${metricsAt}/metrics` }),
       sources: rules.sources.map((s) => s.name),
