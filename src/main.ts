@@ -1,7 +1,7 @@
-import { loadDotEnv, loadEnv, type Env } from './config/env.js';
+import { loadDotEnv, type Env } from './config/env.js';
 import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
 import { createRulesReloader } from './config/reload.js';
-import { loadRules } from './config/rules.js';
 import { createLogger } from './shared/logger.js';
 import { REDACTED_PATHS } from './sources/registry.js';
 import { startRelay } from './relay.js';
@@ -21,16 +21,18 @@ function announceMode(logger: Logger, env: Env): void {
   );
 }
 
-/** Composition root: config -> logger -> rules -> relay (queue, worker, app) -> listen; shutdown. */
+/** Composition root: config -> logger -> relay (queue, worker, app) -> listen; shutdown. */
 async function main(): Promise<void> {
   loadDotEnv();
-  const env = loadEnv();
+  // Environment and rules are checked together, so one run lists every problem of both.
+  const config = await loadConfig({ emptyCredentials: 'leave-out' });
+  const { env, rules } = config;
   const logger = createLogger(env.LOG_LEVEL, REDACTED_PATHS);
   announceMode(logger, env);
-  const rules = await loadRules(env.RELAY_CONFIG, process.env);
+  for (const warning of config.warnings) logger.warn({ path: config.rulesPath }, warning);
   const relay = await startRelay(env, rules, logger);
 
-  const reloader = createRulesReloader({ path: env.RELAY_CONFIG, env: process.env, apply: (next) => relay.rules.replace(next), logger });
+  const reloader = createRulesReloader({ path: config.rulesPath, read: config.rereadRules, apply: (next) => relay.rules.replace(next), logger });
   reloader.watch();
   process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
 
