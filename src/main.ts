@@ -2,6 +2,7 @@ import { loadDotEnv, type Env } from './config/env.js';
 import { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import { createRulesReloader } from './config/reload.js';
+import { PRIVATE_REDIS_DIR, redisForRelay } from './redis/private-server.js';
 import { createLogger } from './shared/logger.js';
 import { REDACTED_PATHS } from './sources/registry.js';
 import { startRelay } from './relay.js';
@@ -21,7 +22,7 @@ function announceMode(logger: Logger, env: Env): void {
   );
 }
 
-/** Composition root: config -> logger -> relay (queue, worker, app) -> listen; shutdown. */
+/** Composition root: config -> logger -> Redis -> relay (queue, worker, app) -> listen; shutdown. */
 async function main(): Promise<void> {
   loadDotEnv();
   // Environment and rules are checked together, so one run lists every problem of both.
@@ -30,7 +31,11 @@ async function main(): Promise<void> {
   const logger = createLogger(env.LOG_LEVEL, REDACTED_PATHS);
   announceMode(logger, env);
   for (const warning of config.warnings) logger.warn({ path: config.rulesPath }, warning);
-  const relay = await startRelay(env, rules, logger);
+  const redis = await redisForRelay({ url: env.REDIS_URL, explicit: env.redisUrlExplicit, allInOne: env.RELAY_ROLE === 'all', dir: PRIVATE_REDIS_DIR, logger });
+  const relay = await startRelay({ ...env, REDIS_URL: redis.url }, rules, logger).catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
+  });
 
   const reloader = createRulesReloader({ path: config.rulesPath, read: config.rereadRules, apply: (next) => relay.rules.replace(next), logger });
   reloader.watch();
@@ -58,10 +63,13 @@ async function main(): Promise<void> {
     reloader.close();
     // The deadline is enforced inside close; this timer is the last resort if something hangs.
     setTimeout(() => process.exit(1), env.SHUTDOWN_TIMEOUT_MS + 5_000).unref();
-    void relay.close(env.SHUTDOWN_TIMEOUT_MS).then(() => {
-      logger.info('stopped');
-      logger.flush(() => process.exit(0));
-    });
+    void relay
+      .close(env.SHUTDOWN_TIMEOUT_MS)
+      .then(() => redis.stop())
+      .then(() => {
+        logger.info('stopped');
+        logger.flush(() => process.exit(0));
+      });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
