@@ -38,7 +38,7 @@ describe('deploy-relay check-config', () => {
       [
         'sources:',
         '  - { name: github, type: github, secret: "" }',
-        `  - { name: hub, type: dockerhub, token: ${'t'.repeat(120)} }`,
+        `  - { name: hub, type: dockerhub, token: ${'t'.repeat(300)} }`,
         '  - { name: gitlab, type: gitlab, token: "${GITLAB_TOKEN}" }',
         'routes:',
         '  - { name: api, source: github, target: { jobId: not-a-uuid }, deploy: commit }',
@@ -52,7 +52,7 @@ describe('deploy-relay check-config', () => {
     expect(output).toContain('environment: PORT: ');
     expect(output).toContain(`rules file ${file}: \${GITLAB_TOKEN} is referenced but the environment variable is not set`);
     expect(output).toContain(`rules file ${file}: sources.0.secret: is empty (the value is empty)`);
-    expect(output).toContain(`rules file ${file}: sources.1.token: is 120 characters; a token in the URL path may have at most 100`);
+    expect(output).toContain(`rules file ${file}: sources.1.token: must be at most 256 characters`);
     expect(output).toMatch(/routes\.0\.target\.jobId: /);
     expect(output).toContain(`rules file ${file}: routes.1.source: no source is named "quay"`);
   });
