@@ -11,6 +11,7 @@ import { createIntake } from './intake/receive.js';
 import { createMetrics, type RelayMetrics } from './metrics/registry.js';
 import { createBudgetedQovery } from './qovery/budgeted.js';
 import { createQoveryClient } from './qovery/client.js';
+import { createDryRunQoveryClient } from './qovery/dry-run.js';
 import { createQoveryBudget } from './qovery/rate-limit.js';
 import { createRedis, logErrorsOnce, whenReady } from './redis/connection.js';
 import { relayKeys, type RelayKeys } from './redis/keys.js';
@@ -33,6 +34,7 @@ export type RelayConfig = Pick<
   | 'RELAY_API_TOKEN'
   | 'QOVERY_API_URL'
   | 'QOVERY_API_TOKEN'
+  | 'DEPLOY_MODE'
   | 'QOVERY_REQUEST_TIMEOUT_MS'
   | 'DEPLOY_MAX_ATTEMPTS'
   | 'DEPLOY_BACKOFF_BASE_MS'
@@ -88,13 +90,18 @@ function startWorkerSide(
   },
 ) {
   const { history, logger } = deps;
+  // A dry run gets a client that sends nothing, behind the same budget, so everything else runs as live.
+  const client =
+    config.DEPLOY_MODE === 'dry-run'
+      ? createDryRunQoveryClient()
+      : createQoveryClient({
+          baseUrl: config.QOVERY_API_URL,
+          token: config.QOVERY_API_TOKEN ?? '',
+          timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS,
+          metrics: deps.metrics,
+        });
   const qovery = createBudgetedQovery(
-    createQoveryClient({
-      baseUrl: config.QOVERY_API_URL,
-      token: config.QOVERY_API_TOKEN ?? '',
-      timeoutMs: config.QOVERY_REQUEST_TIMEOUT_MS,
-      metrics: deps.metrics,
-    }),
+    client,
     createQoveryBudget({ redis: deps.redis, key: deps.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR }),
   );
   const coordination = createJobCoordination({ redis: deps.redis, keys: deps.keys });

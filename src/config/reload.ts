@@ -1,26 +1,29 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError } from './errors.js';
-import { loadRules, type Rules } from './rules.js';
+import type { Rules, RulesReading } from './rules.js';
 
 /**
  * Re-reads the rules file on demand (SIGHUP) and when it changes on disk. A new file that does not
  * validate is refused with one log line listing its problems, and the rules in force stay.
  */
-export function createRulesReloader(deps: { path: string; env: Readonly<Record<string, string | undefined>>; apply: (rules: Rules) => void; logger: Logger }) {
+export function createRulesReloader(deps: { path: string; read: () => Promise<RulesReading>; apply: (rules: Rules) => void; logger: Logger }) {
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
 
   async function reload(trigger: string): Promise<boolean> {
     try {
-      const rules = await loadRules(deps.path, deps.env);
+      const { rules, problems, warnings } = await deps.read();
+      if (!rules) {
+        deps.logger.error({ trigger, path: deps.path, problems }, 'new rules refused; the previous rules stay in force');
+        return false;
+      }
+      for (const warning of warnings) deps.logger.warn({ trigger, path: deps.path }, warning);
       deps.apply(rules);
       deps.logger.info({ trigger, path: deps.path, sources: rules.sources.length, routes: rules.routes.length }, 'rules reloaded');
       return true;
     } catch (error) {
-      const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
-      deps.logger.error({ trigger, path: deps.path, problems }, 'new rules refused; the previous rules stay in force');
+      deps.logger.error({ trigger, path: deps.path, problems: [(error as Error).message] }, 'new rules refused; the previous rules stay in force');
       return false;
     }
   }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import semver from 'semver';
 import { providerFor } from '../sources/registry.js';
 import { MAX_TOKEN_LENGTH, SOURCE_KEYS, type SourceKey } from '../sources/types.js';
+import { credentialsOf, describeEmpty, isEmptyCredential, isPlaceholder, withoutSources, type RawCredential } from './credentials.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { templateProblems } from './template.js';
@@ -138,32 +139,141 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Parses rules from text; YAML is a superset of JSON, so one parser reads both. */
-export function parseRules(text: string, env: Readonly<Record<string, string | undefined>>, origin = 'rules file'): Rules {
+export interface ReadRulesOptions {
+  /** Names the file in the summary, e.g. `rules file ./relay.config.yaml`. */
+  readonly origin?: string;
+  /**
+   * `leave-out`: a source whose credential is empty is left out with a warning, with the routes
+   * that used only it (the relay, so a first run with blank secrets still starts). `refuse`: it is
+   * a problem (check-config, and every caller that wants the file exactly as written).
+   */
+  readonly emptyCredentials?: 'leave-out' | 'refuse';
+  /** `refuse` in live mode; `warn` in a dry run, where nothing reaches Qovery; `allow` to say nothing. */
+  readonly placeholders?: 'refuse' | 'warn' | 'allow';
+}
+
+/** What reading a rules file found: the rules when nothing is wrong, else every problem at once. */
+export interface RulesReading {
+  readonly summary: string;
+  readonly rules?: Rules;
+  readonly problems: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+const startsWith = (path: readonly PropertyKey[], prefix: readonly PropertyKey[]) => prefix.every((part, i) => path[i] === part);
+
+/** Problems and warnings about credentials; the names of the sources to leave out. */
+function reviewCredentials(credentials: readonly RawCredential[], options: ReadRulesOptions) {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const leftOut = new Set<string>();
+  for (const c of credentials) {
+    if (c.references.some((r) => r.state === 'unset')) continue; // reported as an unset variable
+    const where = `sources.${c.sourceIndex}.${c.key}`;
+    if (isEmptyCredential(c)) {
+      if (options.emptyCredentials === 'leave-out') {
+        leftOut.add(c.sourceName);
+        warnings.push(`source ${c.sourceName} is left out: its ${c.key} is empty (${describeEmpty(c)}); its webhooks answer 404 until it is set`);
+      } else {
+        problems.push(`${where}: is empty (${describeEmpty(c)})`);
+      }
+    } else if (isPlaceholder(c.value) && options.placeholders !== 'allow') {
+      const via = c.references.map((r) => `\${${r.name}}`).join(', ');
+      const what = `holds the example's placeholder (a value containing "change-me")${via ? ` from ${via}` : ''}`;
+      if (options.placeholders === 'refuse') problems.push(`${where}: ${what}; live mode needs a real secret`);
+      else warnings.push(`source ${c.sourceName}: its ${c.key} ${what}, which anyone can read in the examples; live mode refuses it`);
+    }
+  }
+  return { problems, warnings, leftOut };
+}
+
+/**
+ * Reads rules from text, reporting every problem at once as values (check-config prints them, the
+ * relay refuses to start on any). YAML is a superset of JSON, so one parser reads both.
+ */
+export function readRules(text: string, env: Readonly<Record<string, string | undefined>>, options: ReadRulesOptions = {}): RulesReading {
+  const origin = options.origin ?? 'rules file';
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`Cannot read ${origin}`, [(error as Error).message]);
+    return { summary: `Cannot read ${origin}`, problems: [(error as Error).message], warnings: [] };
   }
-  const { value, missing } = interpolateEnv(raw, env);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `Invalid ${origin}`,
-      missing.map((name) => `\${${name}} is referenced but the environment variable is not set`),
+  const { value, missing, references } = interpolateEnv(raw, env);
+  const credentials = credentialsOf(value, references);
+  const review = reviewCredentials(credentials, options);
+  const credentialPaths = new Set(credentials.map((c) => c.path.join('.')));
+  const emptyElsewhere = [...new Set(references.filter((r) => r.state === 'empty' && !credentialPaths.has(r.path.join('.'))).map((r) => r.name))];
+  const problems = [
+    ...missing.map((name) => `\${${name}} is referenced but the environment variable is not set`),
+    ...emptyElsewhere.map((name) => `\${${name}} is referenced but the environment variable is empty`),
+    ...review.problems,
+  ];
+  const warnings = [...review.warnings];
+  let doc = value;
+  if (review.leftOut.size > 0 && doc && typeof doc === 'object' && !Array.isArray(doc)) {
+    const pruned = withoutSources(doc as Record<string, unknown>, review.leftOut);
+    doc = pruned.doc;
+    warnings.push(...pruned.warnings);
+    if (Array.isArray(pruned.doc.sources) && pruned.doc.sources.length === 0) {
+      problems.push(`every source is left out because its credential is empty (${[...review.leftOut].join(', ')}): set at least one`);
+    }
+  }
+  // Where a variable was unset or empty, the schema's complaint about the blank value says less.
+  const explained: readonly (readonly PropertyKey[])[] = [
+    ...references.filter((r) => r.state !== 'set').map((r) => r.path),
+    ...credentials.filter(isEmptyCredential).map((c) => c.path),
+    ...(review.leftOut.size > 0 ? [['sources']] : []),
+  ];
+  const parsed = rulesSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.filter(
+      (issue) => !explained.some((path) => startsWith(issue.path, path) && (path.length > 1 || issue.path.length === 1)),
     );
+    problems.push(...formatIssues({ ...parsed.error, issues } as z.ZodError));
   }
-  const parsed = rulesSchema.safeParse(value);
-  if (!parsed.success) throw new ConfigError(`Invalid ${origin}`, formatIssues(parsed.error));
-  return deepFreeze(parsed.data);
+  if (problems.length > 0 || !parsed.success) return { summary: `Invalid ${origin}`, problems, warnings };
+  return { summary: `Valid ${origin}`, rules: deepFreeze(parsed.data), problems: [], warnings };
 }
 
-export async function loadRules(path: string, env: Readonly<Record<string, string | undefined>>): Promise<Rules> {
-  let text: string;
+/** Parses rules exactly as written (an empty credential is an error), throwing one ConfigError listing every problem. */
+export function parseRules(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+  origin = 'rules file',
+  options: Omit<ReadRulesOptions, 'origin'> = {},
+): Rules {
+  const reading = readRules(text, env, { origin, ...options });
+  if (!reading.rules) throw new ConfigError(reading.summary, reading.problems);
+  return reading.rules;
+}
+
+/** Reads the rules file's text; an unreadable file is a problem, reported like any other. */
+async function readRulesFile(path: string): Promise<{ text: string } | { problems: string[] }> {
   try {
-    text = await readFile(path, 'utf8');
+    return { text: await readFile(path, 'utf8') };
   } catch (error) {
-    throw new ConfigError(`Cannot read rules file ${path}`, [(error as Error).message, 'set RELAY_CONFIG to the path of your rules file']);
+    return { problems: [(error as Error).message, 'set RELAY_CONFIG to the path of your rules file'] };
   }
-  return parseRules(text, env, `rules file ${path}`);
+}
+
+/** Reads and checks the rules file at `path`; see readRules for the options. */
+export async function loadRulesReading(
+  path: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options: Omit<ReadRulesOptions, 'origin'> = {},
+): Promise<RulesReading> {
+  const file = await readRulesFile(path);
+  if ('problems' in file) return { summary: `Cannot read rules file ${path}`, problems: file.problems, warnings: [] };
+  return readRules(file.text, env, { origin: `rules file ${path}`, ...options });
+}
+
+export async function loadRules(
+  path: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options: Omit<ReadRulesOptions, 'origin'> = {},
+): Promise<Rules> {
+  const reading = await loadRulesReading(path, env, options);
+  if (!reading.rules) throw new ConfigError(reading.summary, reading.problems);
+  return reading.rules;
 }

@@ -21,7 +21,10 @@ export type NewDeployment = Readonly<
 export interface TransitionInput extends Omit<Transition, 'at'> {
   /** Deployment fields that change with this transition. */
   readonly set?: Partial<
-    Pick<DeploymentState, 'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain'>
+    Pick<
+      DeploymentState,
+      'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain' | 'dryRun'
+    >
   >;
   /** Counts a new deploy attempt. */
   readonly countAttempt?: boolean;

@@ -80,6 +80,8 @@ export const deploymentStateSchema = z.object({
   leftTerminal: z.boolean().optional(),
   /** The last attempt's outcome is unknown, so Qovery may have it: the next attempt asks Qovery first. */
   uncertain: z.boolean().optional(),
+  /** DEPLOY_MODE was dry-run: nothing was sent to Qovery, the dry-run client answered instead. */
+  dryRun: z.boolean().optional(),
 });
 
 export type DeploymentState = z.infer<typeof deploymentStateSchema>;

@@ -29,7 +29,15 @@ export type QoveryStatus = z.infer<typeof qoveryStatusSchema>;
 export type QoveryCallOutcome = 'not_sent' | 'refused' | 'unknown';
 
 export type QoveryResult =
-  | { readonly ok: true; readonly httpStatus: number; readonly status?: QoveryStatus }
+  | {
+      readonly ok: true;
+      readonly httpStatus: number;
+      readonly status?: QoveryStatus;
+      /** What happened, when the caller should record more than the HTTP status (a dry run says what it would have sent). */
+      readonly detail?: string;
+      /** Nothing was sent: the dry-run client answered. */
+      readonly dryRun?: true;
+    }
   | {
       readonly ok: false;
       readonly kind: 'http' | 'network' | 'timeout';

@@ -168,7 +168,7 @@ export function createDeployPhase(deps: Deps) {
       return accept(d, {
         httpStatus: result.httpStatus,
         attempt,
-        detail: `Qovery accepted the deploy (HTTP ${result.httpStatus})`,
+        detail: result.detail ?? `Qovery accepted the deploy (HTTP ${result.httpStatus})`,
         ...(result.status && { status: result.status }),
       });
     if (result.outcome === 'unknown') return inDoubt(d, attempt, result);

@@ -46,21 +46,28 @@ export function startedAfterUs(d: DeploymentState, status: QoveryStatus): boolea
   return dated > acceptedAt + CLOCK_SKEW_MS;
 }
 
+/** A dry run's states come from the dry-run client, not from Qovery, and the history says so. */
+function reported(dryRun: boolean, state: string): string {
+  return dryRun ? `dry-run: nothing was sent to Qovery; the dry-run client reported ${state}` : `Qovery reported ${state}`;
+}
+
 /** Polls the job's status through delayed jobs, so a followed deployment holds no worker slot while it waits. */
 export function createFollowPhase(deps: Deps) {
   const { history, coordination, qovery, policy } = deps;
   const now = deps.now ?? Date.now;
   const graceMs = Math.max(60_000, 3 * policy.pollIntervalMs);
 
-  async function observe(d: DeploymentState, status: QoveryStatus): Promise<Step> {
+  /** `dryRun`: the dry-run client answered, so the deployment is marked as one that sent nothing. */
+  async function observe(d: DeploymentState, status: QoveryStatus, dryRun: boolean): Promise<Step> {
     const state = status.state;
     const details = status.status_details !== undefined ? { status_details: status.status_details } : {};
-    const seen = { qoveryState: state, ...details, set: { qoveryState: state, ...(!isTerminalState(state) && { leftTerminal: true }) } };
+    const marks = { ...(!isTerminalState(state) && { leftTerminal: true }), ...(dryRun && { dryRun: true }) };
+    const seen = { qoveryState: state, ...details, set: { qoveryState: state, ...marks } };
     const verdict = classifyState(state, d.forceEvent);
     if (verdict.kind === 'succeeded') {
       // Recorded for the job first, so whoever sees this deployment succeeded also sees the guard's input.
       await coordination.markSucceeded(d.jobId, d.id, d.order, d.imageTag);
-      await history.transition(d.id, { status: 'succeeded', detail: `Qovery reported ${state}`, ...seen });
+      await history.transition(d.id, { status: 'succeeded', detail: reported(dryRun, state), ...seen });
       return DONE;
     }
     if (verdict.kind === 'failed') {
@@ -68,7 +75,7 @@ export function createFollowPhase(deps: Deps) {
       return DONE;
     }
     if (state !== d.qoveryState || d.status === 'accepted') {
-      const detail = verdict.kind === 'unknown' ? `Qovery reported ${state}, a state the relay does not know; still following` : `Qovery reported ${state}`;
+      const detail = verdict.kind === 'unknown' ? `Qovery reported ${state}, a state the relay does not know; still following` : reported(dryRun, state);
       await history.transition(d.id, { status: 'in_progress', detail, ...seen });
     }
     return later(policy.pollIntervalMs);
@@ -109,7 +116,7 @@ export function createFollowPhase(deps: Deps) {
         return DONE;
       }
       if (isStaleRead(d, result.status, elapsed, graceMs)) return later(policy.pollIntervalMs);
-      return observe(d, result.status);
+      return observe(d, result.status, result.dryRun === true);
     },
   };
 }

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRulesReloader } from '../../src/config/reload.js';
+import { loadRulesReading } from '../../src/config/rules.js';
 import { API_TOKEN, startTestRelay, type TestRelay } from '../support/relay.js';
 import { githubPush } from '../support/payloads.js';
 import { sign } from '../fakes/signers.js';
@@ -90,7 +91,7 @@ describe('rules reload', () => {
     await writeFile(path, rulesFor('main'));
     const lines: any[] = [];
     const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
-    const reloader = createRulesReloader({ path, env: {}, apply: (rules) => relay.relay.rules.replace(rules), logger });
+    const reloader = createRulesReloader({ path, read: () => loadRulesReading(path, {}), apply: (rules) => relay.relay.rules.replace(rules), logger });
     reloader.watch();
     try {
       const push = githubPush({ repository: 'acme/api', branch: 'develop', commit: '3'.repeat(40) });

@@ -44,6 +44,7 @@ export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial
     RELAY_API_TOKEN: API_TOKEN,
     QOVERY_API_URL: qoveryUrl,
     QOVERY_API_TOKEN: QOVERY_TOKEN,
+    DEPLOY_MODE: 'live',
     QOVERY_REQUEST_TIMEOUT_MS: 1_000,
     DEPLOY_MAX_ATTEMPTS: 4,
     DEPLOY_BACKOFF_BASE_MS: 10,

@@ -59,9 +59,27 @@ describe('loadEnv', () => {
     expect(env).toMatchObject({ PORT: 3000, DEPLOY_MAX_ATTEMPTS: 3, RELAY_ROLE: 'worker', LOG_LEVEL: 'debug' });
   });
 
-  it('requires QOVERY_API_TOKEN for the worker and all roles, naming the role', () => {
-    expect(problemsOf({ RELAY_ROLE: 'worker' })).toEqual([expect.stringMatching(/^QOVERY_API_TOKEN: required when RELAY_ROLE is "worker"/)]);
-    expect(problemsOf({})).toEqual([expect.stringMatching(/^QOVERY_API_TOKEN: required when RELAY_ROLE is "all"/)]);
+  it('requires QOVERY_API_TOKEN in live mode for the worker and all roles, naming the role', () => {
+    expect(problemsOf({ DEPLOY_MODE: 'live', RELAY_ROLE: 'worker' })).toEqual([
+      expect.stringMatching(/^QOVERY_API_TOKEN: required when DEPLOY_MODE is "live" and RELAY_ROLE is "worker"/),
+    ]);
+    expect(problemsOf({ DEPLOY_MODE: 'live' })).toEqual([
+      expect.stringMatching(/^QOVERY_API_TOKEN: required when DEPLOY_MODE is "live" and RELAY_ROLE is "all"/),
+    ]);
+  });
+
+  it('runs dry without a Qovery token unless DEPLOY_MODE says live, and live with one', () => {
+    expect(loadEnv({}).DEPLOY_MODE).toBe('dry-run');
+    expect(loadEnv({ RELAY_ROLE: 'worker' }).DEPLOY_MODE).toBe('dry-run');
+    expect(loadEnv(TOKEN).DEPLOY_MODE).toBe('live');
+    expect(loadEnv({ ...TOKEN, DEPLOY_MODE: 'dry-run' }).DEPLOY_MODE).toBe('dry-run');
+    expect(problemsOf({ DEPLOY_MODE: 'test' })).toEqual([expect.stringMatching(/^DEPLOY_MODE: /)]);
+  });
+
+  it('tells whether REDIS_URL was set, since only the default address may get a private redis-server', () => {
+    expect(loadEnv({}).redisUrlExplicit).toBe(false);
+    expect(loadEnv({ REDIS_URL: '' }).redisUrlExplicit).toBe(false);
+    expect(loadEnv({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrlExplicit).toBe(true);
   });
 
   it('does not require QOVERY_API_TOKEN for the api role, which never calls Qovery', () => {
@@ -71,7 +89,7 @@ describe('loadEnv', () => {
   });
 
   it('lists every problem in one ConfigError, even when some variables cannot be read at all', () => {
-    const problems = problemsOf({ PORT: 'eighty', RELAY_ROLE: 'both', LOG_LEVEL: 'loud' });
+    const problems = problemsOf({ DEPLOY_MODE: 'live', PORT: 'eighty', RELAY_ROLE: 'both', LOG_LEVEL: 'loud' });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^PORT: /),
@@ -89,7 +107,7 @@ describe('loadEnv', () => {
   });
 
   it('puts every problem in the error message, one per line', () => {
-    expect(() => loadEnv({ PORT: '70000', RELAY_API_TOKEN: 'short' })).toThrow(
+    expect(() => loadEnv({ DEPLOY_MODE: 'live', PORT: '70000', RELAY_API_TOKEN: 'short' })).toThrow(
       /Invalid environment:\n {2}- PORT: .*\n {2}- RELAY_API_TOKEN: must be at least 16 characters\n {2}- QOVERY_API_TOKEN: required/,
     );
   });
@@ -112,7 +130,7 @@ describe('loadEnv', () => {
   });
 
   it('treats an empty QOVERY_API_TOKEN as missing', () => {
-    expect(problemsOf({ QOVERY_API_TOKEN: '' })).toEqual([expect.stringMatching(/^QOVERY_API_TOKEN: required/)]);
+    expect(problemsOf({ DEPLOY_MODE: 'live', QOVERY_API_TOKEN: '' })).toEqual([expect.stringMatching(/^QOVERY_API_TOKEN: required/)]);
   });
 
   it('ignores variables it does not know', () => {

@@ -92,7 +92,7 @@ describe('parseRules', () => {
     expect(rules.sources[0]?.secret).toBe(secret);
   });
 
-  it('names every unset variable, and treats an empty one as unset', () => {
+  it('names every unset variable, and an empty secret with the variable that left it empty', () => {
     const text = rulesText({
       sources: [
         { name: 'gh', type: 'github', secret: '${NOT_SET}' },
@@ -101,7 +101,7 @@ describe('parseRules', () => {
     });
     expect(problemsOf(text, { EMPTY: '' })).toEqual([
       '${NOT_SET} is referenced but the environment variable is not set',
-      '${EMPTY} is referenced but the environment variable is not set',
+      'sources.1.token: is empty (${EMPTY} is set to an empty value)',
     ]);
   });
 

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { DeployJobRequest, QoveryClient, QoveryResult, QoveryStatus } from './client.js';
+
+/** The request the live client would send for a deploy, as the dry run records it. */
+export function describeDeployCall(request: DeployJobRequest): string {
+  const query = request.forceEvent ? `?forceEvent=${encodeURIComponent(request.forceEvent)}` : '';
+  const body = request.gitCommitId !== undefined ? { git_commit_id: request.gitCommitId } : { image_tag: request.imageTag };
+  return `POST /job/${encodeURIComponent(request.jobId)}/deploy${query} ${JSON.stringify(body)}`;
+}
+
+/** The end state a real deploy with this force event would reach, so following ends as it would live. */
+const END_STATE: Readonly<Record<string, string>> = { STOP: 'STOPPED', DELETE: 'DELETED' };
+
+/**
+ * A Qovery client that calls nothing: a deploy is answered as accepted with a detail naming the
+ * request it would have sent, and the job's status is at once the end that deploy asked for, so
+ * intake, queue, worker and following all run and the history shows each deployment as a dry run.
+ * It has the live client's interface, so the worker still reaches it only through budget permits.
+ */
+export function createDryRunQoveryClient(deps: { now?: () => number } = {}): QoveryClient {
+  const now = deps.now ?? Date.now;
+  // The last dry deploy of each job, so status reads name its request id as Qovery's would.
+  const lastByJob = new Map<string, { requestId: string; at: string; end: string }>();
+
+  const status = (jobId: string, state: string, requestId: string | null, at: string | null): QoveryStatus => ({
+    id: jobId,
+    state,
+    deployment_request_id: requestId,
+    last_deployment_date: at,
+    status_details: { action: 'DEPLOY', status: state.endsWith('QUEUED') ? 'QUEUED' : 'SUCCESS', sub_action: 'NONE', dry_run: true },
+  });
+
+  return {
+    async deployJob(request: DeployJobRequest): Promise<QoveryResult> {
+      const requestId = randomUUID();
+      const at = new Date(now()).toISOString();
+      lastByJob.set(request.jobId, { requestId, at, end: END_STATE[request.forceEvent ?? ''] ?? 'DEPLOYED' });
+      return {
+        ok: true,
+        httpStatus: 202,
+        dryRun: true,
+        detail: `dry-run: would ${describeDeployCall(request)}`,
+        status: status(request.jobId, 'DEPLOYMENT_QUEUED', requestId, at),
+      };
+    },
+    async getJobStatus(jobId: string): Promise<QoveryResult> {
+      const last = lastByJob.get(jobId);
+      // A process restarted since the deploy has no record of it: report an end dated now, which
+      // following accepts as the end of the deploy it is waiting for.
+      const at = last?.at ?? new Date(now()).toISOString();
+      return { ok: true, httpStatus: 200, dryRun: true, status: status(jobId, last?.end ?? 'DEPLOYED', last?.requestId ?? null, at) };
+    },
+  };
+}
