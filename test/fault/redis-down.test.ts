@@ -134,7 +134,7 @@ describe('Redis goes down under a running API process', () => {
       expect(response.statusCode, url).toBe(503);
       expect(response.json()).toMatchObject({ code: 'RELAY_UNAVAILABLE' });
       // Answered from the connection's state, without waiting for a reconnect.
-      expect(Date.now() - started, url).toBeLessThan(1_000);
+      expect(Date.now() - started, url).toBeLessThan(3_000);
     }
   }, 30_000);
 });
