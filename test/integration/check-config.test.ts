@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,9 @@ const EXAMPLE_ENV = parseEnv(readFileSync(join(ROOT, '.env.example'), 'utf8')) a
 
 /** `deploy-relay check-config` as a real process, configured only through its arguments and environment. */
 function checkConfig(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check-config', ...args], {
-    cwd: ROOT,
+  // An empty working directory, so a developer's ./.env does not take part in the check.
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts'), 'check-config', ...args], {
+    cwd: mkdtempSync(join(tmpdir(), 'relay-check-cwd-')),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,9 +59,9 @@ describe('deploy-relay check-config', () => {
   });
 
   it('exits 0 with a short summary for the example files as shipped', async () => {
-    const { code, output } = await checkConfig(['relay.config.example.yaml'], EXAMPLE_ENV);
+    const { code, output } = await checkConfig([join(ROOT, 'relay.config.example.yaml')], EXAMPLE_ENV);
     expect(output).toMatch(
-      /^ok: relay\.config\.example\.yaml: 2 sources \(github, hub\), 2 routes \(api-main, worker-release\); environment: role all, DEPLOY_MODE dry-run/m,
+      /^ok: \S*relay\.config\.example\.yaml: 2 sources \(github, hub\), 2 routes \(api-main, worker-release\); environment: role all, DEPLOY_MODE dry-run/m,
     );
     // The placeholders are fine for a dry run, and said to be placeholders.
     expect(output).toMatch(/^warning: source github: its secret holds the example's placeholder/m);

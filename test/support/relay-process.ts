@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,10 @@ export interface RelayProcess {
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export function spawnRelay(env: Record<string, string>): RelayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
+  // An empty working directory: the relay reads ./.env from it, and a developer's .env (the Quick
+  // start copies one into the project) must not configure the processes a test starts.
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
+    cwd: mkdtempSync(join(tmpdir(), 'relay-process-')),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
