@@ -7,13 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { DEFAULT_REDIS_URL } from '../src/config/env.js';
-import { redisAnswers, startPrivateRedis } from '../src/redis/private-server.js';
+import { freePort, redisAnswers, startPrivateRedis } from '../src/redis/private-server.js';
 import { startFakeQovery } from '../test/fakes/fake-qovery.js';
 import { sign } from '../test/fakes/signers.js';
 
@@ -24,17 +23,6 @@ const DEADLINE_MS = 10_000;
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const secret = (bytes: number) => randomBytes(bytes).toString('hex');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `probe` until it returns a value, or gives up at the deadline. */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {

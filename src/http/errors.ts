@@ -53,6 +53,13 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
   return sendError(request, reply, status, code, error.message);
 }
 
+/** ioredis's ways of saying the connection went away under a command: the client should retry, as after a 503. */
+function isRedisUnavailable(error: Error & { code?: string }): boolean {
+  return (
+    error.name === 'MaxRetriesPerRequestError' || error.message === 'Connection is closed.' || error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET'
+  );
+}
+
 /** One handler for everything thrown, so every error a client sees has the same shape. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
@@ -66,6 +73,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
         `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the configured'} bytes`,
       );
     }
+    if (isRedisUnavailable(error))
+      return sendError(request, reply.header('retry-after', '5'), 503, 'RELAY_UNAVAILABLE', 'Redis is unavailable right now; retry later');
     const known = FASTIFY_ERRORS[error.code];
     if (known) return sendError(request, reply, known[0], known[1], error.message);
     if (error instanceof RequestBodyError) return sendError(request, reply, error.statusCode, error.relayCode, error.message);

@@ -35,7 +35,8 @@ export async function redisAnswers(url: string, timeoutMs: number): Promise<bool
   }
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now, on the loopback address. */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);

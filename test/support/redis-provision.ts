@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { freePort, redisAnswers } from '../../src/redis/private-server.js';
 
 /**
  * Where the tests get a real Redis, in this order: a testcontainers Redis when a Docker engine
@@ -13,29 +12,8 @@ export interface ProvidedRedis {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function redisAnswers(url: string, timeoutMs = 2_000): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+// The relay's own probes: the tests find Redis and free ports the way the first run does.
+export { freePort, redisAnswers };
 
 function dockerEngineConfigured(): boolean {
   return Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
@@ -87,7 +65,7 @@ export async function provideRedis(): Promise<ProvidedRedis> {
   if (container) return container;
   const fromEnv = process.env.REDIS_URL;
   if (fromEnv) {
-    if (await redisAnswers(fromEnv)) return { url: fromEnv, how: `REDIS_URL (${fromEnv})`, stop: async () => undefined };
+    if (await redisAnswers(fromEnv, 2_000)) return { url: fromEnv, how: `REDIS_URL (${fromEnv})`, stop: async () => undefined };
     throw new Error(`REDIS_URL is set to ${fromEnv} but no Redis answers there`);
   }
   try {
