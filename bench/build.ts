@@ -14,15 +14,31 @@ export interface Build {
   remove(): Promise<void>;
 }
 
-function runToEnd(command: string, args: string[]): Promise<void> {
+/** Runs a command to its end; resolves with its stdout. */
+function runToEnd(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), (output += chunk.toString())));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
+    child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${output}`))));
   });
+}
+
+/** Compiles `files` under `sourceRoot` to plain JS in `dir` (outputs keep their paths below sourceRoot). */
+async function compile(dir: string, sourceRoot: string, files: readonly string[]): Promise<void> {
+  await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+  const tsconfig = {
+    extends: path.join(ROOT, 'tsconfig.json'),
+    compilerOptions: { rootDir: sourceRoot, outDir: dir, noEmit: false, noCheck: true, sourceMap: true },
+    files: files.map((f) => path.join(sourceRoot, f)),
+    include: [],
+  };
+  await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  await runToEnd(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(dir, 'tsconfig.json')]);
 }
 
 /**
@@ -32,20 +48,38 @@ function runToEnd(command: string, args: string[]): Promise<void> {
  */
 export async function buildChildren(): Promise<Build> {
   const { dir, remove } = await makeTempDir('build');
-  await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
-  const tsconfig = {
-    extends: path.join(ROOT, 'tsconfig.json'),
-    compilerOptions: { rootDir: ROOT, outDir: dir, noEmit: false, noCheck: true, sourceMap: true },
-    files: [path.join(ROOT, 'src/main.ts'), path.join(ROOT, 'bench/children/baseline.ts')],
-    include: [],
-  };
-  await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
-  await runToEnd(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(dir, 'tsconfig.json')]);
+  await compile(dir, ROOT, ['src/main.ts', 'bench/children/baseline.ts']);
+  return { dir, mainJs: path.join(dir, 'src/main.js'), baselineJs: path.join(dir, 'bench/children/baseline.js'), remove };
+}
+
+/**
+ * The relay's src/ as it was at a git ref, compiled against today's node_modules, with today's
+ * baseline: a before/after comparison then differs only in the relay's code.
+ */
+export async function buildRelayAt(ref: string): Promise<Build & { readonly commit: string }> {
+  const commit = (await runToEnd('git', ['-C', ROOT, 'rev-parse', '--short', `${ref}^{commit}`])).trim();
+  const source = await makeTempDir(`source-${commit}`);
+  const { dir, remove } = await makeTempDir(`build-${commit}`);
+  try {
+    await runToEnd('sh', ['-c', `git -C "${ROOT}" archive "${commit}" src | tar -x -C "${source.dir}"`]);
+    await symlink(path.join(ROOT, 'node_modules'), path.join(source.dir, 'node_modules'));
+    // The compiler takes the module kind of each file from the nearest package.json.
+    await writeFile(path.join(source.dir, 'package.json'), '{ "type": "module" }\n');
+    await compile(dir, source.dir, ['src/main.ts']);
+  } catch (error) {
+    await remove();
+    throw error;
+  } finally {
+    await source.remove();
+  }
+  const today = await buildChildren();
   return {
+    commit,
     dir,
     mainJs: path.join(dir, 'src/main.js'),
-    baselineJs: path.join(dir, 'bench/children/baseline.js'),
-    remove,
+    baselineJs: today.baselineJs,
+    async remove() {
+      await Promise.all([remove(), today.remove()]);
+    },
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hammer, type LoadResult, type OutgoingRequest } from '../load.js';
 import { scope } from '../cleanup.js';
 import { cpuMeter, sample } from '../proc.js';
-import { asDelivery, commitFor, rulesYaml, signedPush, type SignedPush } from '../pushes.js';
+import { asDelivery, commitFor, rulesYaml, signedPush } from '../pushes.js';
 import { deleteKeys, startPrivateRedis, type PrivateRedis } from '../redis.js';
 import { startBaselineProcess, startRelayProcess } from '../relay-process.js';
 import { row, type BenchContext, type IngestFigures, type Scenario } from '../report.js';
@@ -12,12 +12,15 @@ export const CONNECTIONS = 50;
 export const MEASURE_S = 10;
 const WARMUP_S = 2;
 
-/** 256 signed bodies with distinct commits, sent round-robin, each time under a new delivery id. */
+/**
+ * A new signed push for every request (its own commit, so its own signed content) under a new
+ * delivery id. The relay answers a repeat of signed content as a duplicate, so re-sending a pool
+ * of bodies would measure the duplicate path instead of intake.
+ */
 export function pushStream(job = 0): () => OutgoingRequest {
-  const pool: SignedPush[] = Array.from({ length: 256 }, (_, i) => signedPush({ job, commit: commitFor(1, i) }));
-  let i = 0;
+  let sequence = 0;
   return () => {
-    const push = pool[i++ % pool.length] as SignedPush;
+    const push = signedPush({ job, commit: commitFor(1, sequence++) });
     return { headers: asDelivery(push, randomUUID()), body: push.body };
   };
 }
