@@ -21,7 +21,9 @@ function push(outcome: DeliveryOutcome): { delivery: Delivery; deployments: NewD
   const commit = hex(20);
   const pushedAt = new Date().toISOString();
   const deployments: NewDeployment[] =
-    outcome === 'accepted' ? [{ id: `dep_${hex(12)}`, route: 'api-main', jobId: JOB, gitCommitId: commit, pushedAt, allowDowngrade: false }] : [];
+    outcome === 'accepted'
+      ? [{ id: `dep_${hex(12)}`, route: 'api-main', target: { kind: 'job', id: JOB }, gitCommitId: commit, pushedAt, allowDowngrade: false }]
+      : [];
   const delivery: Delivery = {
     id,
     source: 'github',

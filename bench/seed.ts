@@ -32,7 +32,7 @@ export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs:
           const deployment: NewDeployment = {
             id: `dep_seed_${job}`,
             route: `svc-${job}`,
-            jobId: jobIdFor(job),
+            target: { kind: 'job', id: jobIdFor(job) },
             gitCommitId: commit,
             allowDowngrade: false,
             pushedAt: receivedAt,

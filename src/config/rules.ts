@@ -8,6 +8,7 @@ import { credentialsOf, describeEmpty, isEmptyCredential, isPlaceholder, without
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { templateProblems } from './template.js';
+import { aKind, FORCE_EVENTS, TARGET_KIND_NAMES, TARGET_KINDS, type DeployMode, type Target, type TargetKind } from '../qovery/targets.js';
 
 /** A glob or `/regex/flags`; a regex that does not compile is named here, not at the first webhook. */
 const pattern = z
@@ -96,16 +97,66 @@ const deploySchema = z.union([
     .strict(),
 ]);
 
+const serviceId = z.string().uuid();
+
+/** Exactly one of the kinds' keys (`jobId`, `applicationId`, `containerId`, `helmId`). */
+const targetSchema = z
+  .object({
+    ...(Object.fromEntries(TARGET_KIND_NAMES.map((kind) => [TARGET_KINDS[kind].ruleKey, serviceId.optional()])) as Record<
+      (typeof TARGET_KINDS)[TargetKind]['ruleKey'],
+      z.ZodOptional<typeof serviceId>
+    >),
+    forceEvent: z.enum(FORCE_EVENTS).optional(),
+  })
+  .strict()
+  .superRefine((target, ctx) => {
+    const keys = TARGET_KIND_NAMES.map((kind) => TARGET_KINDS[kind].ruleKey);
+    const named = keys.filter((key) => target[key] !== undefined);
+    if (named.length !== 1) {
+      const found = named.length === 0 ? 'none' : named.join(' and ');
+      ctx.addIssue({ code: 'custom', message: `name exactly one service: ${keys.join(', ')} (found ${found})` });
+    }
+    const kind = targetKindOf(target);
+    const allowed: readonly string[] = kind ? TARGET_KINDS[kind].forceEvents : FORCE_EVENTS;
+    if (target.forceEvent !== undefined && !allowed.includes(target.forceEvent)) {
+      const takes = allowed.length > 0 ? `takes ${allowed.join(', ')}` : 'takes none';
+      ctx.addIssue({ code: 'custom', path: ['forceEvent'], message: `${kind ? aKind(kind) : 'this target'} ${takes}, not forceEvent ${target.forceEvent}` });
+    }
+  });
+
 const routeSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "-" or "_"'),
     source: z.union([z.string(), z.array(z.string()).min(1)]),
     match: matchSchema.default({}),
-    target: z.object({ jobId: z.string().uuid(), forceEvent: z.enum(['START', 'STOP', 'DELETE', 'CRON']).optional() }).strict(),
+    target: targetSchema,
     deploy: deploySchema,
     allowDowngrade: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((route, ctx) => {
+    const kind = targetKindOf(route.target);
+    const mode = typeof route.deploy === 'string' ? route.deploy : 'tag';
+    const modes: readonly DeployMode[] = kind ? TARGET_KINDS[kind].modes : [];
+    if (kind && !modes.includes(mode)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deploy'],
+        message: `route "${route.name}": ${aKind(kind)} is deployed by ${modes.join(' or ')}, not by ${mode}`,
+      });
+    }
+  });
+
+/** Which kind of service a route's target names (the schema allows exactly one). */
+function targetKindOf(target: Partial<Record<string, unknown>>): TargetKind | undefined {
+  return TARGET_KIND_NAMES.find((kind) => target[TARGET_KINDS[kind].ruleKey] !== undefined);
+}
+
+/** The service a route deploys. */
+export function routeTarget(route: RouteRule): Target {
+  const kind = targetKindOf(route.target) ?? 'job';
+  return { kind, id: String(route.target[TARGET_KINDS[kind].ruleKey as keyof RouteRule['target']]) };
+}
 
 const rulesSchema = z
   .object({ sources: z.array(sourceSchema).min(1), routes: z.array(routeSchema).default([]) })

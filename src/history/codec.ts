@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentStateSchema, type Deployment, type DeploymentState, type Delivery, type Transition } from './model.js';
+import { deploymentStateSchema, targetOf, type Deployment, type DeploymentState, type Delivery, type Transition } from './model.js';
 
 /**
  * Redis hashes hold strings only; this is the one place that turns them back into types. Each
@@ -17,13 +17,17 @@ const deploymentHash = z.object(
   Object.fromEntries(Object.entries(deploymentStateSchema.shape).map(([name, field]) => [name, fromHashField(field)])),
 ) as unknown as z.ZodType<DeploymentState>;
 
+/** Deployments stored before other kinds than jobs existed name only their job. */
+const asStoredBeforeTargets = (hash: Record<string, string>): Record<string, string> =>
+  hash.targetKind === undefined && hash.jobId !== undefined ? { targetKind: 'job', targetId: hash.jobId, lane: hash.jobId, ...hash } : hash;
+
 export function decodeDeploymentState(hash: Record<string, string>): DeploymentState | undefined {
-  return hash.id ? deploymentHash.parse(hash) : undefined;
+  return hash.id ? deploymentHash.parse(asStoredBeforeTargets(hash)) : undefined;
 }
 
 export function decodeDeployment(hash: Record<string, string>, transitions: readonly string[]): Deployment | undefined {
   const state = decodeDeploymentState(hash);
-  return state && { ...state, transitions: transitions.map((t) => JSON.parse(t) as Transition) };
+  return state && { ...state, target: targetOf(state), transitions: transitions.map((t) => JSON.parse(t) as Transition) };
 }
 
 type FieldValues = Record<string, string | number | boolean | undefined>;

@@ -6,6 +6,7 @@ import { luaScript, type RedisClient } from '../redis/scripts.js';
 import { allowedFrom, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
 import { pageIndex, type Page } from './queries.js';
 import { createRetention, type Retention } from './retention.js';
+import { laneOf, type Target, type TargetKind } from '../qovery/targets.js';
 import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
 
 const recordDeliveryScript = luaScript(RECORD_DELIVERY);
@@ -13,9 +14,9 @@ const transitionScript = luaScript(TRANSITION);
 const forgetDeliveryScript = luaScript(FORGET_DELIVERY);
 
 /** A deployment as intake creates it; history adds status, attempts, times and the first transition. */
-export type NewDeployment = Readonly<
-  Pick<DeploymentState, 'id' | 'route' | 'jobId' | 'forceEvent' | 'imageTag' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade'>
->;
+export type NewDeployment = Readonly<Pick<DeploymentState, 'id' | 'route' | 'forceEvent' | 'imageTag' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade'>> & {
+  readonly target: Target;
+};
 
 /** A transition as recorded, less its time (the history stamps it), plus what changes with it. */
 export interface TransitionInput extends Omit<Transition, 'at'> {
@@ -37,6 +38,8 @@ export type TransitionResult =
 
 export interface DeploymentFilter {
   readonly jobId?: string;
+  readonly targetKind?: TargetKind;
+  readonly targetId?: string;
   readonly status?: DeploymentStatus;
   readonly route?: string;
   readonly source?: string;
@@ -103,9 +106,9 @@ export function createHistory(deps: {
       scriptKeys.push(
         keys.deployment(d.id),
         keys.transitions(d.id),
-        keys.deploymentIndex('job', d.jobId),
+        keys.deploymentIndex('job', laneOf(d.target)),
         keys.deploymentIndex('route', d.route),
-        keys.jobPending(d.jobId),
+        keys.jobPending(laneOf(d.target)),
       );
     }
     if (signature !== undefined) scriptKeys.push(keys.deliverySignature(delivery.source, signature));
@@ -169,8 +172,13 @@ export function createHistory(deps: {
       ];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
+        const { target, ...fields } = d;
         const pairs = toHashPairs({
-          ...d,
+          ...fields,
+          targetKind: target.kind,
+          targetId: target.id,
+          ...(target.kind === 'job' && { jobId: target.id }),
+          lane: laneOf(target),
           deliveryId: delivery.id,
           source: delivery.source,
           status: 'queued',
@@ -186,7 +194,7 @@ export function createHistory(deps: {
       }
       const scriptKeys = deliveryKeys(delivery, deployments, options.signature);
       const via = options.via ?? redis;
-      const touched = { source: delivery.source, jobIds: deployments.map((d) => d.jobId), routes: deployments.map((d) => d.route) };
+      const touched = { source: delivery.source, lanes: deployments.map((d) => laneOf(d.target)), routes: deployments.map((d) => d.route) };
       const [existing] = await Promise.all([recordDeliveryScript(via, scriptKeys, args), retention.afterWrite(via, touched)]);
       return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
     },
@@ -274,8 +282,10 @@ export function createHistory(deps: {
 
     /** The most selective index drives the walk; the other filters are applied to loaded items. */
     listDeployments(filter: DeploymentFilter): Promise<Page<Deployment>> {
+      // The per-service index is keyed by lane: a jobId, or a kind and an id together.
+      const lane = filter.jobId ?? (filter.targetId !== undefined ? laneOf({ kind: filter.targetKind ?? 'job', id: filter.targetId }) : undefined);
       const indexed: Array<[DeploymentIndexField, string | undefined]> = [
-        ['job', filter.jobId],
+        ['job', lane],
         ['status', filter.status],
         ['route', filter.route],
         ['source', filter.source],
@@ -289,6 +299,8 @@ export function createHistory(deps: {
         loadDeployments,
         (d) =>
           (filter.jobId === undefined || d.jobId === filter.jobId) &&
+          (filter.targetKind === undefined || d.targetKind === filter.targetKind) &&
+          (filter.targetId === undefined || d.targetId === filter.targetId) &&
           (filter.status === undefined || d.status === filter.status) &&
           (filter.route === undefined || d.route === filter.route) &&
           (filter.source === undefined || d.source === filter.source),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TARGET_KIND_NAMES, type Target } from '../qovery/targets.js';
 
 /**
  * The deployment lifecycle. Every change of status goes through `history.transition`, which
@@ -56,7 +57,12 @@ export const deploymentStateSchema = z.object({
   deliveryId: z.string(),
   route: z.string(),
   source: z.string(),
-  jobId: z.string(),
+  /** The Qovery service deployed; `jobId` repeats the id for jobs, as before other kinds existed. */
+  targetKind: z.enum(TARGET_KIND_NAMES),
+  targetId: z.string(),
+  jobId: z.string().optional(),
+  /** The service's name for newest-wins, its lock and its last deploy (`laneOf`). */
+  lane: z.string(),
   forceEvent: z.string().optional(),
   imageTag: z.string().optional(),
   gitCommitId: z.string().optional(),
@@ -86,7 +92,10 @@ export const deploymentStateSchema = z.object({
 
 export type DeploymentState = z.infer<typeof deploymentStateSchema>;
 
+export const targetOf = (d: Pick<DeploymentState, 'targetKind' | 'targetId'>): Target => ({ kind: d.targetKind, id: d.targetId });
+
 export interface Deployment extends DeploymentState {
+  readonly target: Target;
   readonly transitions: readonly Transition[];
 }
 

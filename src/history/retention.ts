@@ -37,7 +37,8 @@ const trimScript = luaScript(TRIM);
 /** What a write touched beyond the global indexes, so the trim after it visits those too. */
 export interface Touched {
   readonly source: string;
-  readonly jobIds?: readonly string[];
+  /** The services' lanes (`laneOf`): their deployment index and pending set. */
+  readonly lanes?: readonly string[];
   readonly routes?: readonly string[];
 }
 
@@ -51,9 +52,9 @@ export function createRetention(deps: { keys: RelayKeys; retention: Retention; n
 
   async function trim(redis: RedisClient, touched: Touched): Promise<{ trimmed: number; capped: number }> {
     const nowMs = deps.now().getTime();
-    const jobIds = [...new Set(touched.jobIds ?? [])];
+    const lanes = [...new Set(touched.lanes ?? [])];
     const routes = [...new Set(touched.routes ?? [])];
-    const byScore = [...jobIds.map((j) => keys.deploymentIndex('job', j)), ...routes.map((r) => keys.deploymentIndex('route', r))];
+    const byScore = [...lanes.map((l) => keys.deploymentIndex('job', l)), ...routes.map((r) => keys.deploymentIndex('route', r))];
     const scriptKeys = [
       keys.deliveries,
       keys.deliveryIndex('source', touched.source),
@@ -61,7 +62,7 @@ export function createRetention(deps: { keys: RelayKeys; retention: Retention; n
       keys.deploymentIndex('source', touched.source),
       ...DELIVERY_OUTCOMES.map((o) => keys.deliveryIndex('outcome', o)),
       ...byScore,
-      ...jobIds.map((j) => keys.jobPending(j)),
+      ...lanes.map((l) => keys.jobPending(l)),
     ];
     const [deliveryHead] = around(keys.delivery('\n'));
     const [deliverySourceHead] = around(keys.deliverySource('\n'));

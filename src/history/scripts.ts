@@ -66,12 +66,13 @@ return false
 
 // KEYS: 1 deployment hash, 2 its transitions. ARGV: 1 new status, 2 allowed-from list as ",a,b,",
 // 3 transition JSON, 4 updatedAt, 5 leaves-pending flag, 6 count-attempt flag, 7 status index
-// head, 8 and 9 the job's pending-set key around the job id, 10 events channel, 11 expiry (ms):
+// head, 8 and 9 the service's pending-set key around its lane, 10 events channel, 11 expiry (ms):
 // every transition re-arms it, so a deployment still moving never expires under its deploy; then
 // field/value strings to set with the transition.
 // Returns { 1, previous } when applied, { 0, current or 'missing' } when refused.
 export const TRANSITION = `#!lua
-local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'jobId', 'id')
+-- The service's lane names its pending set; deployments stored before lanes existed have only a jobId.
+local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'lane', 'id', 'jobId')
 if not current[1] then return { 0, 'missing' } end
 if not string.find(ARGV[2], ',' .. current[1] .. ',', 1, true) then return { 0, current[1] } end
 local status, expires = ARGV[1], ARGV[11]
@@ -85,7 +86,7 @@ if current[1] ~= status then
   redis.call('ZADD', ARGV[7] .. status, current[2], current[4])
   redis.call('PEXPIREAT', ARGV[7] .. status, expires)
 end
-if ARGV[5] == '1' then redis.call('ZREM', ARGV[8] .. current[3] .. ARGV[9], current[4]) end
+if ARGV[5] == '1' then redis.call('ZREM', ARGV[8] .. (current[3] or current[5]) .. ARGV[9], current[4]) end
 redis.call('PUBLISH', ARGV[10], cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1] }))
 return { 1, current[1], current[2] }
 `;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { History } from '../history/history.js';
 import { DELIVERY_OUTCOMES, DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
 import { MAX_DELIVERY_ID_LENGTH } from '../sources/types.js';
+import { TARGET_KIND_NAMES } from '../qovery/targets.js';
 import { requireApiToken } from './auth.js';
 import { requireStore } from './store-available.js';
 import { sendError } from './errors.js';
@@ -13,6 +14,8 @@ const deploymentQuery = z
   .object({
     ...page,
     jobId: z.string().optional(),
+    targetKind: z.enum(TARGET_KIND_NAMES).optional(),
+    targetId: z.string().optional(),
     status: z.enum(DEPLOYMENT_STATUSES).optional(),
     route: z.string().optional(),
     source: z.string().optional(),
@@ -23,9 +26,9 @@ const idParams = z.object({ id: z.string().min(1).max(MAX_DELIVERY_ID_LENGTH) })
 /** Delivery ids are unique per source; `?source=` picks one when two sources share an id. */
 const deliveryLookup = z.object({ source: z.string().min(1, 'must name a source').optional() }).strict();
 
-/** The worker's bookkeeping (sort key, stale-read flag) stays out of the API. */
-function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal' | 'uncertain'> {
-  const { order: _order, leftTerminal: _leftTerminal, uncertain: _uncertain, ...visible } = deployment;
+/** The worker's bookkeeping (sort key, stale-read flag, lane) stays out of the API; `target` says what the flat fields say. */
+function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal' | 'uncertain' | 'lane' | 'targetKind' | 'targetId'> {
+  const { order: _order, leftTerminal: _leftTerminal, uncertain: _uncertain, lane: _lane, targetKind: _kind, targetId: _id, ...visible } = deployment;
   return visible;
 }
 

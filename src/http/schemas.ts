@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { formatIssues } from '../config/errors.js';
+import { TARGET_KIND_NAMES } from '../qovery/targets.js';
 import { deploymentStateSchema, DEPLOYMENT_STATUSES, type Delivery, type Transition } from '../history/model.js';
 
 /**
@@ -35,10 +36,15 @@ export const errorSchema = z
   })
   .describe('Every error answer has this shape');
 
+export const targetSchema = z
+  .object({ kind: z.enum(TARGET_KIND_NAMES), id: z.string() })
+  .describe('the Qovery service deployed: a job, an application, a container or a helm service');
+
 export const deploymentSummarySchema = z.object({
   id: z.string(),
   route: z.string(),
-  jobId: z.string(),
+  target: targetSchema,
+  jobId: z.string().optional().describe('for a job target, its id (as before other kinds existed)'),
   imageTag: z.string().optional(),
   gitCommitId: z.string().optional(),
 });
@@ -55,8 +61,8 @@ export const transitionSchema = z.object({
 
 /** A deployment as the API shows it: the state schema less the worker's bookkeeping, with its transitions. */
 export const deploymentSchema = deploymentStateSchema
-  .omit({ order: true, leftTerminal: true, uncertain: true })
-  .extend({ transitions: z.array(transitionSchema) });
+  .omit({ order: true, leftTerminal: true, uncertain: true, lane: true, targetKind: true, targetId: true })
+  .extend({ target: targetSchema, transitions: z.array(transitionSchema) });
 
 const readSchema = z.object({
   repository: z.string().optional(),

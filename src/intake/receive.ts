@@ -10,11 +10,12 @@ import type { ActiveRules } from '../routing/active-rules.js';
 import { evaluateWebhook, type IncomingWebhook } from './evaluate.js';
 import type { DeploymentSummary, IntakeOutcome } from './outcome.js';
 
-export function summarize(d: Pick<Deployment, 'id' | 'route' | 'jobId' | 'imageTag' | 'gitCommitId'>): DeploymentSummary {
+export function summarize(d: Pick<Deployment, 'id' | 'route' | 'target' | 'imageTag' | 'gitCommitId'>): DeploymentSummary {
   return {
     id: d.id,
     route: d.route,
-    jobId: d.jobId,
+    target: d.target,
+    ...(d.target.kind === 'job' && { jobId: d.target.id }),
     ...(d.imageTag !== undefined && { imageTag: d.imageTag }),
     ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }),
   };

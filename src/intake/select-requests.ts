@@ -1,5 +1,6 @@
 import { deployValueProblem } from '../routing/deploy-values.js';
 import type { DeployRequest } from '../routing/plan.js';
+import { describeTarget, laneOf } from '../qovery/targets.js';
 import type { NormalizedEvent } from '../sources/types.js';
 
 /** How many skipped items a delivery lists by name; the rest are counted. */
@@ -19,13 +20,13 @@ function pushTime(event: NormalizedEvent | undefined): number {
 
 /**
  * Which of a delivery's matched requests become deployments: those whose values Qovery can take,
- * and of several for one job only the newest (push time, then position in the delivery), since
- * newest-wins would supersede the others at once. A Quay push of 10,000 tags to one job is one
+ * and of several for one service only the newest (push time, then position in the delivery), since
+ * newest-wins would supersede the others at once. A Quay push of 10,000 tags to one service is one
  * deployment, not 10,000.
  */
 export function selectRequests(requests: readonly DeployRequest[], events: readonly NormalizedEvent[]): Selection {
   const invalid: string[] = [];
-  const newestByJob = new Map<string, DeployRequest>();
+  const newestByLane = new Map<string, DeployRequest>();
   const superseded: DeployRequest[] = [];
   for (const request of requests) {
     const problem = deployValueProblem(request);
@@ -33,19 +34,20 @@ export function selectRequests(requests: readonly DeployRequest[], events: reado
       invalid.push(problem);
       continue;
     }
-    const current = newestByJob.get(request.jobId);
+    const lane = laneOf(request.target);
+    const current = newestByLane.get(lane);
     const newer =
       !current ||
       pushTime(events[request.eventIndex]) > pushTime(events[current.eventIndex]) ||
       (pushTime(events[request.eventIndex]) === pushTime(events[current.eventIndex]) && request.eventIndex > current.eventIndex);
     if (current && newer) superseded.push(current);
-    if (!current || newer) newestByJob.set(request.jobId, request);
+    if (!current || newer) newestByLane.set(lane, request);
     else superseded.push(request);
   }
-  const kept = requests.filter((r) => newestByJob.get(r.jobId) === r);
+  const kept = requests.filter((r) => newestByLane.get(laneOf(r.target)) === r);
   const reasons = [
     ...invalid,
-    ...superseded.map((r) => `route "${r.route}": ${r.imageTag ?? r.gitCommitId} left out, a newer event of this delivery deploys job ${r.jobId}`),
+    ...superseded.map((r) => `route "${r.route}": ${r.imageTag ?? r.gitCommitId} left out, a newer event of this delivery deploys ${describeTarget(r.target)}`),
   ];
   const skipped = reasons.length > LISTED_SKIPS ? [...reasons.slice(0, LISTED_SKIPS), `and ${reasons.length - LISTED_SKIPS} more`] : reasons;
   return { kept, invalid, skipped };

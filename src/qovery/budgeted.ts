@@ -3,8 +3,8 @@ import type { QoveryBudget } from './rate-limit.js';
 
 /** One call to the Qovery API, paid for from the shared budget before it was handed out. */
 export interface QoveryCall {
-  deployJob: QoveryClient['deployJob'];
-  getJobStatus: QoveryClient['getJobStatus'];
+  deploy: QoveryClient['deploy'];
+  getStatus: QoveryClient['getStatus'];
 }
 
 export type Permit = ({ readonly granted: true } & QoveryCall) | { readonly granted: false; readonly waitMs: number };
@@ -27,7 +27,7 @@ export function createBudgetedQovery(client: QoveryClient, budget: QoveryBudget)
           used = true;
           return call(...args);
         };
-      return { granted: true, deployJob: once(client.deployJob), getJobStatus: once(client.getJobStatus) };
+      return { granted: true, deploy: once(client.deploy), getStatus: once(client.getStatus) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { QoveryEndpoint, QoveryMetrics } from '../metrics/registry.js';
 import { describeErrorBody, parseRetryAfter } from './errors.js';
+import { deployRequestOf, statusPathOf, type DeployCall, type Target } from './targets.js';
 import { createHttpTransport, HttpExchangeError, HttpTimeoutError, type HttpAnswer } from './http.js';
 
 /** The parts of Qovery's `Status` body the relay reads; the rest is kept but not relied on. */
@@ -47,13 +48,6 @@ export type QoveryResult =
       readonly httpStatus?: number;
       readonly retryAfterMs?: number;
     };
-
-export interface DeployJobRequest {
-  readonly jobId: string;
-  readonly forceEvent?: string;
-  readonly imageTag?: string;
-  readonly gitCommitId?: string;
-}
 
 /** A JWT (three base64url parts) is a bearer token; anything else is a Qovery API token. */
 export function authorizationHeader(token: string): string {
@@ -116,13 +110,13 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
   }
 
   return {
-    deployJob(request: DeployJobRequest): Promise<QoveryResult> {
-      const query = request.forceEvent ? `?forceEvent=${encodeURIComponent(request.forceEvent)}` : '';
-      const body = request.gitCommitId !== undefined ? { git_commit_id: request.gitCommitId } : { image_tag: request.imageTag };
-      return call('deploy', 'POST', `/job/${encodeURIComponent(request.jobId)}/deploy${query}`, body);
+    /** `POST /<kind>/{id}/deploy` with the version in the body the kind takes. */
+    deploy(request: DeployCall): Promise<QoveryResult> {
+      const { path, body } = deployRequestOf(request);
+      return call('deploy', 'POST', path, body);
     },
-    getJobStatus(jobId: string): Promise<QoveryResult> {
-      return call('status', 'GET', `/job/${encodeURIComponent(jobId)}/status`);
+    getStatus(target: Target): Promise<QoveryResult> {
+      return call('status', 'GET', statusPathOf(target));
     },
   };
 }

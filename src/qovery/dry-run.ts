@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { DeployJobRequest, QoveryClient, QoveryResult, QoveryStatus } from './client.js';
+import type { QoveryClient, QoveryResult, QoveryStatus } from './client.js';
+import { deployRequestOf, laneOf, type DeployCall, type Target } from './targets.js';
 
 /** The request the live client would send for a deploy, as the dry run records it. */
-export function describeDeployCall(request: DeployJobRequest): string {
-  const query = request.forceEvent ? `?forceEvent=${encodeURIComponent(request.forceEvent)}` : '';
-  const body = request.gitCommitId !== undefined ? { git_commit_id: request.gitCommitId } : { image_tag: request.imageTag };
-  return `POST /job/${encodeURIComponent(request.jobId)}/deploy${query} ${JSON.stringify(body)}`;
+export function describeDeployCall(request: DeployCall): string {
+  const { path, body } = deployRequestOf(request);
+  return `POST ${path} ${JSON.stringify(body)}`;
 }
 
 /** The end state a real deploy with this force event would reach, so following ends as it would live. */
@@ -13,17 +13,17 @@ const END_STATE: Readonly<Record<string, string>> = { STOP: 'STOPPED', DELETE: '
 
 /**
  * A Qovery client that calls nothing: a deploy is answered as accepted with a detail naming the
- * request it would have sent, and the job's status is at once the end that deploy asked for, so
+ * request it would have sent, and the service's status is at once the end that deploy asked for, so
  * intake, queue, worker and following all run and the history shows each deployment as a dry run.
  * It has the live client's interface, so the worker still reaches it only through budget permits.
  */
 export function createDryRunQoveryClient(deps: { now?: () => number } = {}): QoveryClient {
   const now = deps.now ?? Date.now;
-  // The last dry deploy of each job, so status reads name its request id as Qovery's would.
-  const lastByJob = new Map<string, { requestId: string; at: string; end: string }>();
+  // The last dry deploy of each service, so status reads name its request id as Qovery's would.
+  const lastByLane = new Map<string, { requestId: string; at: string; end: string }>();
 
-  const status = (jobId: string, state: string, requestId: string | null, at: string | null): QoveryStatus => ({
-    id: jobId,
+  const status = (target: Target, state: string, requestId: string | null, at: string | null): QoveryStatus => ({
+    id: target.id,
     state,
     deployment_request_id: requestId,
     last_deployment_date: at,
@@ -31,24 +31,24 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
   });
 
   return {
-    async deployJob(request: DeployJobRequest): Promise<QoveryResult> {
+    async deploy(request: DeployCall): Promise<QoveryResult> {
       const requestId = randomUUID();
       const at = new Date(now()).toISOString();
-      lastByJob.set(request.jobId, { requestId, at, end: END_STATE[request.forceEvent ?? ''] ?? 'DEPLOYED' });
+      lastByLane.set(laneOf(request.target), { requestId, at, end: END_STATE[request.forceEvent ?? ''] ?? 'DEPLOYED' });
       return {
         ok: true,
         httpStatus: 202,
         dryRun: true,
         detail: `dry-run: would ${describeDeployCall(request)}`,
-        status: status(request.jobId, 'DEPLOYMENT_QUEUED', requestId, at),
+        status: status(request.target, 'DEPLOYMENT_QUEUED', requestId, at),
       };
     },
-    async getJobStatus(jobId: string): Promise<QoveryResult> {
-      const last = lastByJob.get(jobId);
+    async getStatus(target: Target): Promise<QoveryResult> {
+      const last = lastByLane.get(laneOf(target));
       // A process restarted since the deploy has no record of it: report an end dated now, which
       // following accepts as the end of the deploy it is waiting for.
       const at = last?.at ?? new Date(now()).toISOString();
-      return { ok: true, httpStatus: 200, dryRun: true, status: status(jobId, last?.end ?? 'DEPLOYED', last?.requestId ?? null, at) };
+      return { ok: true, httpStatus: 200, dryRun: true, status: status(target, last?.end ?? 'DEPLOYED', last?.requestId ?? null, at) };
     },
   };
 }

@@ -1,13 +1,14 @@
 import { renderTemplate } from '../config/template.js';
-import type { RouteRule, Rules } from '../config/rules.js';
+import { routeTarget, type RouteRule, type Rules } from '../config/rules.js';
+import type { Target } from '../qovery/targets.js';
 import type { NormalizedEvent } from '../sources/types.js';
 import { compileImagePattern, compilePattern, compileSemver, type Matcher } from './patterns.js';
 
 /** What one matched route asks the worker to do. */
 export interface DeployRequest {
   readonly route: string;
-  readonly jobId: string;
-  readonly forceEvent?: 'START' | 'STOP' | 'DELETE' | 'CRON';
+  readonly target: Target;
+  readonly forceEvent?: string;
   readonly imageTag?: string;
   readonly gitCommitId?: string;
   readonly allowDowngrade: boolean;
@@ -21,6 +22,7 @@ type Check = { readonly key: string; readonly describe: string; readonly test: (
 
 interface CompiledRoute {
   readonly rule: RouteRule;
+  readonly target: Target;
   readonly sources: ReadonlySet<string>;
   readonly checks: readonly Check[];
 }
@@ -73,7 +75,12 @@ function deployValue(rule: RouteRule, event: NormalizedEvent): { imageTag?: stri
 
 /** Compiled once per rules version: patterns are not re-parsed on the webhook path. */
 export function compileRoutes(rules: Rules): (source: string, events: readonly NormalizedEvent[]) => RoutePlan {
-  const routes: CompiledRoute[] = rules.routes.map((rule) => ({ rule, sources: new Set([rule.source].flat()), checks: compileChecks(rule.match) }));
+  const routes: CompiledRoute[] = rules.routes.map((rule) => ({
+    rule,
+    target: routeTarget(rule),
+    sources: new Set([rule.source].flat()),
+    checks: compileChecks(rule.match),
+  }));
 
   return (source, events) => {
     const requests: DeployRequest[] = [];
@@ -86,7 +93,7 @@ export function compileRoutes(rules: Rules): (source: string, events: readonly N
         if (value !== undefined && typeof value !== 'string') {
           requests.push({
             route: route.rule.name,
-            jobId: route.rule.target.jobId,
+            target: route.target,
             ...(route.rule.target.forceEvent && { forceEvent: route.rule.target.forceEvent }),
             ...value,
             allowDowngrade: route.rule.allowDowngrade,

@@ -44,25 +44,25 @@ export interface JobLast {
 }
 
 /**
- * Cross-worker coordination per Qovery job: a lock so one deploy call per job is in flight, the
+ * Cross-worker coordination per Qovery service (its lane, `laneOf`): a lock so one deploy call per service is in flight, the
  * newest pending deployment, and what was last handed to Qovery or last succeeded.
  */
 export function createJobCoordination(deps: { redis: RedisClient; keys: RelayKeys }) {
   const { redis, keys } = deps;
   return {
     /** The lock holder is the deployment id, so a recovered job recognises its own lock. */
-    async acquire(jobId: string, holder: string, ttlMs: number): Promise<boolean> {
-      return (await acquireScript(redis, [keys.jobLock(jobId)], [holder, ttlMs])) === 1;
+    async acquire(lane: string, holder: string, ttlMs: number): Promise<boolean> {
+      return (await acquireScript(redis, [keys.jobLock(lane)], [holder, ttlMs])) === 1;
     },
-    async release(jobId: string, holder: string): Promise<void> {
-      await releaseScript(redis, [keys.jobLock(jobId)], [holder]);
+    async release(lane: string, holder: string): Promise<void> {
+      await releaseScript(redis, [keys.jobLock(lane)], [holder]);
     },
-    async newestPending(jobId: string): Promise<{ id: string; order: number } | undefined> {
-      const [id, order] = await redis.zrevrange(keys.jobPending(jobId), 0, 0, 'WITHSCORES');
+    async newestPending(lane: string): Promise<{ id: string; order: number } | undefined> {
+      const [id, order] = await redis.zrevrange(keys.jobPending(lane), 0, 0, 'WITHSCORES');
       return id === undefined ? undefined : { id, order: Number(order) };
     },
-    async last(jobId: string): Promise<JobLast> {
-      const hash = await redis.hgetall(keys.jobLast(jobId));
+    async last(lane: string): Promise<JobLast> {
+      const hash = await redis.hgetall(keys.jobLast(lane));
       const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
       return {
         ...(hash.dispatchedId && { dispatchedId: hash.dispatchedId, dispatchedOrder: num(hash.dispatchedOrder), dispatchedAt: num(hash.dispatchedAt) }),
@@ -73,21 +73,21 @@ export function createJobCoordination(deps: { redis: RedisClient; keys: RelayKey
       };
     },
     /** Called by the lock holder just before its deploy call: until settled, the call's outcome is in doubt. */
-    async markInDoubt(jobId: string, deploymentId: string): Promise<void> {
-      await redis.hset(keys.jobLast(jobId), 'inDoubtId', deploymentId);
+    async markInDoubt(lane: string, deploymentId: string): Promise<void> {
+      await redis.hset(keys.jobLast(lane), 'inDoubtId', deploymentId);
     },
     /** The deployment's call is known not to have reached Qovery (or it ended): others may call. */
-    async settle(jobId: string, deploymentId: string): Promise<void> {
-      await settleScript(redis, [keys.jobLast(jobId)], [deploymentId]);
+    async settle(lane: string, deploymentId: string): Promise<void> {
+      await settleScript(redis, [keys.jobLast(lane)], [deploymentId]);
     },
     /** Qovery has the deployment: recorded as the job's last dispatch, and its call is no longer in doubt. */
-    async markDispatched(jobId: string, deploymentId: string, order: number, requestId: string | undefined, at: number): Promise<void> {
-      await dispatchedScript(redis, [keys.jobLast(jobId)], [deploymentId, order, at, requestId ?? '']);
+    async markDispatched(lane: string, deploymentId: string, order: number, requestId: string | undefined, at: number): Promise<void> {
+      await dispatchedScript(redis, [keys.jobLast(lane)], [deploymentId, order, at, requestId ?? '']);
     },
-    async markSucceeded(jobId: string, deploymentId: string, order: number, tag: string | undefined): Promise<void> {
+    async markSucceeded(lane: string, deploymentId: string, order: number, tag: string | undefined): Promise<void> {
       const fields: Record<string, string> = { succeededId: deploymentId, succeededOrder: String(order) };
       if (tag) fields.succeededTag = tag;
-      await redis.hset(keys.jobLast(jobId), fields);
+      await redis.hset(keys.jobLast(lane), fields);
     },
   };
 }

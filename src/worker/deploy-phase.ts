@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { History } from '../history/history.js';
-import { TERMINAL_STATUSES, type DeploymentState } from '../history/model.js';
+import { targetOf, TERMINAL_STATUSES, type DeploymentState } from '../history/model.js';
 import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
 import type { QoveryResult, QoveryStatus } from '../qovery/client.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
@@ -83,7 +83,7 @@ export function createDeployPhase(deps: Deps) {
 
   async function accept(d: DeploymentState, fields: { httpStatus?: number; status?: QoveryStatus; attempt?: number; detail: string }): Promise<Step> {
     const requestId = fields.status?.deployment_request_id ?? undefined;
-    await coordination.markDispatched(d.jobId, d.id, d.order, requestId, now());
+    await coordination.markDispatched(d.lane, d.id, d.order, requestId, now());
     await history.transition(d.id, {
       status: 'accepted',
       detail: fields.detail,
@@ -100,9 +100,9 @@ export function createDeployPhase(deps: Deps) {
    * or the answer was a 5xx, a reset or a timeout): ask Qovery whether it landed before calling again.
    */
   async function recover(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step | 'call-again'> {
-    const status = await qoveryCall.getJobStatus(d.jobId);
+    const status = await qoveryCall.getStatus(targetOf(d));
     if (!status.ok || !status.status) return later(retryDelayMs(policy.backoff, d.attempts, status.ok ? undefined : status.retryAfterMs, random));
-    const last = await coordination.last(d.jobId);
+    const last = await coordination.last(d.lane);
     // accept() records the dispatch before the status, so a crash between the two leaves this
     // deployment 'deploying' with the job's record already naming it: Qovery has it.
     const happened = last.dispatchedId === d.id || deployAlreadyHappened(status.status, last, d.intentAt);
@@ -126,7 +126,7 @@ export function createDeployPhase(deps: Deps) {
   async function giveUp(d: DeploymentState): Promise<Step> {
     const why = `gave up after ${d.attempts} attempts: the last one's answer was lost and Qovery shows no deploy from it`;
     await history.transition(d.id, { status: 'failed', detail: why, set: { reason: why } });
-    await coordination.settle(d.jobId, d.id);
+    await coordination.settle(d.lane, d.id);
     return DONE;
   }
 
@@ -147,7 +147,7 @@ export function createDeployPhase(deps: Deps) {
   async function call(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step> {
     const attempt = d.attempts + 1;
     // Named before the call, so a worker killed during it leaves the job waiting for its recovery.
-    await coordination.markInDoubt(d.jobId, d.id);
+    await coordination.markInDoubt(d.lane, d.id);
     const moved = await history.transition(d.id, {
       status: 'deploying',
       attempt,
@@ -155,11 +155,11 @@ export function createDeployPhase(deps: Deps) {
       set: { intentAt: new Date(now()).toISOString(), uncertain: false },
     });
     if (!moved.applied) {
-      await coordination.settle(d.jobId, d.id);
+      await coordination.settle(d.lane, d.id);
       return DONE;
     }
-    const result = await qoveryCall.deployJob({
-      jobId: d.jobId,
+    const result = await qoveryCall.deploy({
+      target: targetOf(d),
       ...(d.forceEvent && { forceEvent: d.forceEvent }),
       ...(d.imageTag !== undefined && { imageTag: d.imageTag }),
       ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }),
@@ -177,12 +177,12 @@ export function createDeployPhase(deps: Deps) {
     if (result.retryable && attempt < policy.maxAttempts) {
       const delay = retryDelayMs(policy.backoff, attempt, result.retryAfterMs, random);
       await history.transition(d.id, { status: 'retrying', attempt, detail: `${result.detail}; retrying in ${delay} ms`, ...http, set: { uncertain: false } });
-      await coordination.settle(d.jobId, d.id);
+      await coordination.settle(d.lane, d.id);
       return later(delay);
     }
     const why = result.retryable ? `gave up after ${attempt} attempts: ${result.detail}` : result.detail;
     await history.transition(d.id, { status: 'failed', attempt, detail: why, ...http, set: { reason: why } });
-    await coordination.settle(d.jobId, d.id);
+    await coordination.settle(d.lane, d.id);
     return DONE;
   }
 
@@ -194,7 +194,7 @@ export function createDeployPhase(deps: Deps) {
    */
   async function supersededWhileLocked(d: DeploymentState): Promise<Step | undefined> {
     if ((d.status !== 'queued' && d.status !== 'retrying') || d.uncertain) return undefined;
-    const waiting = newerWaiting(d, await coordination.newestPending(d.jobId));
+    const waiting = newerWaiting(d, await coordination.newestPending(d.lane));
     return waiting && refuse(d, waiting);
   }
 
@@ -204,13 +204,13 @@ export function createDeployPhase(deps: Deps) {
       detail: refused.detail,
       set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) },
     });
-    await coordination.settle(d.jobId, d.id);
+    await coordination.settle(d.lane, d.id);
     return DONE;
   }
 
   return {
     async run(d: DeploymentState): Promise<Step> {
-      if (!(await coordination.acquire(d.jobId, d.id, policy.lockTtlMs))) return (await supersededWhileLocked(d)) ?? later(lockWait());
+      if (!(await coordination.acquire(d.lane, d.id, policy.lockTtlMs))) return (await supersededWhileLocked(d)) ?? later(lockWait());
       try {
         if (d.status === 'deploying' || d.uncertain) {
           const permit = await qovery.permit();
@@ -218,7 +218,7 @@ export function createDeployPhase(deps: Deps) {
           const recovered = await recover(d, permit);
           if (recovered !== 'call-again') return recovered;
         }
-        const [newest, last] = await Promise.all([coordination.newestPending(d.jobId), coordination.last(d.jobId)]);
+        const [newest, last] = await Promise.all([coordination.newestPending(d.lane), coordination.last(d.lane)]);
         const refused = refusal(d, newest, last);
         if (refused) return await refuse(d, refused);
         // Only a deployment whose lost call recovery found never arrived gets here with no attempts left.
@@ -228,7 +228,7 @@ export function createDeployPhase(deps: Deps) {
         if (!permit.granted) return later(permit.waitMs);
         return await call(d, permit);
       } finally {
-        await coordination.release(d.jobId, d.id);
+        await coordination.release(d.lane, d.id);
       }
     },
   };

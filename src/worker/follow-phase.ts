@@ -1,5 +1,5 @@
 import type { History } from '../history/history.js';
-import type { DeploymentState } from '../history/model.js';
+import { targetOf, type DeploymentState } from '../history/model.js';
 import type { BudgetedQovery } from '../qovery/budgeted.js';
 import type { QoveryStatus } from '../qovery/client.js';
 import type { JobCoordination } from './coordination.js';
@@ -66,7 +66,7 @@ export function createFollowPhase(deps: Deps) {
     const verdict = classifyState(state, d.forceEvent);
     if (verdict.kind === 'succeeded') {
       // Recorded for the job first, so whoever sees this deployment succeeded also sees the guard's input.
-      await coordination.markSucceeded(d.jobId, d.id, d.order, d.imageTag);
+      await coordination.markSucceeded(d.lane, d.id, d.order, d.imageTag);
       await history.transition(d.id, { status: 'succeeded', detail: reported(dryRun, state), ...seen });
       return DONE;
     }
@@ -91,7 +91,7 @@ export function createFollowPhase(deps: Deps) {
       }
       const permit = await qovery.permit();
       if (!permit.granted) return later(permit.waitMs);
-      const result = await permit.getJobStatus(d.jobId);
+      const result = await permit.getStatus(targetOf(d));
       if (!result.ok || !result.status) {
         const detail = `status call failed, retrying at the next poll: ${result.ok ? 'the answer had no Status body' : result.detail}`;
         await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
@@ -100,7 +100,7 @@ export function createFollowPhase(deps: Deps) {
       const theirs = result.status.deployment_request_id ?? undefined;
       // Qovery naming our own request cannot mean a newer dispatch replaced it, so the usual poll
       // skips reading the job's last dispatch (one Redis round trip of each poll).
-      const last = theirs !== undefined && theirs !== d.deploymentRequestId ? await coordination.last(d.jobId) : undefined;
+      const last = theirs !== undefined && theirs !== d.deploymentRequestId ? await coordination.last(d.lane) : undefined;
       if (last && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
         const detail = `a newer deployment (${last.dispatchedId}) reached Qovery before this one's end was observed`;
         await history.transition(d.id, {

@@ -9,6 +9,12 @@
  *   (qovery-client-python docs/JobActionsApi.md, qovery-client-rust docs/JobDeployRequest.md,
  *   docs/JobForceEvent.md, src/apis/job_actions_api.rs)
  * - GET /job/{jobId}/status answers a Status (qovery-client-rust docs/JobMainCallsApi.md).
+ * - The other service kinds (Qovery/qovery-openapi-spec openapi.yaml at 651aed5): POST
+ *   /application/{id}/deploy, body DeployRequest {git_commit_id} (required), no query parameter;
+ *   POST /container/{id}/deploy, body ContainerDeployRequest {image_tag} (required); POST
+ *   /helm/{id}/deploy?forceEvent=DIFF, body HelmDeployRequest {chart_version?, git_commit_id?,
+ *   values_override_git_commit_id?}, chart_version and git_commit_id exclusive. Each answers 202
+ *   with a Status, errors 400, 401, 403, 404, 409; GET /<kind>/{id}/status answers a Status.
  * - Status: required id (uuid), state (StateEnum), service_deployment_status (NEVER_DEPLOYED |
  *   OUT_OF_DATE | UP_TO_DATE), is_part_last_deployment, status_details {action, status,
  *   sub_action}, deployment_request_id (uuid, nullable), deployment_requests_count; optional
@@ -104,22 +110,42 @@ interface JobState {
   maxInFlight: number;
 }
 
-const DeployBody = z.object({
+const JobDeployBody = z.object({
   id: z.string().optional(),
   image_tag: z.string().min(1).optional(),
   git_commit_id: z.string().min(1).optional(),
 });
+/** DeployRequest (applications): git_commit_id required. */
+const ApplicationDeployBody = z.object({ git_commit_id: z.string().min(1) });
+/** ContainerDeployRequest: image_tag required. */
+const ContainerDeployBody = z.object({ image_tag: z.string().min(1) });
+/** HelmDeployRequest: nothing required; chart_version and git_commit_id exclude each other. */
+const HelmDeployBody = z.object({
+  chart_version: z.string().min(1).optional(),
+  git_commit_id: z.string().min(1).optional(),
+  values_override_git_commit_id: z.string().min(1).optional(),
+});
 
-const DEPLOY_PATH = /^\/job\/([^/]+)\/deploy$/;
-const STATUS_PATH = /^\/job\/([^/]+)\/status$/;
+/** The service kinds with a deploy and a status endpoint, as Qovery's API names them in paths. */
+export type ServiceKind = 'job' | 'application' | 'container' | 'helm';
+const SERVICE_PATH = /^\/(job|application|container|helm)\/([^/]+)\/(deploy|status)$/;
 
 /** Why Qovery would refuse this deploy with a 400, or undefined when it is well formed. */
-function deployProblem(query: Record<string, string>, body: unknown): string | undefined {
+function deployProblem(kind: ServiceKind, query: Record<string, string>, body: unknown): string | undefined {
   const forceEvent = query.forceEvent;
-  if (forceEvent !== undefined && !(FORCE_EVENTS as readonly string[]).includes(forceEvent)) {
-    return `forceEvent must be one of ${FORCE_EVENTS.join(', ')}`;
+  // applicationDeploy and containerDeploy take no query parameter: one sent is ignored, as by any HTTP API.
+  const allowedEvents: readonly string[] = kind === 'job' ? FORCE_EVENTS : kind === 'helm' ? ['DIFF'] : [];
+  if (forceEvent !== undefined && (kind === 'job' || kind === 'helm') && !allowedEvents.includes(forceEvent)) {
+    return `forceEvent must be one of ${allowedEvents.join(', ')}`;
   }
-  const parsed = DeployBody.safeParse(body);
+  if (kind === 'application') return ApplicationDeployBody.safeParse(body).success ? undefined : 'you must provide a git commit id (git_commit_id)';
+  if (kind === 'container') return ContainerDeployBody.safeParse(body).success ? undefined : 'you must provide a container image tag (image_tag)';
+  if (kind === 'helm') {
+    const parsed = HelmDeployBody.safeParse(body);
+    if (!parsed.success) return 'body must be a JSON object with string chart_version, git_commit_id or values_override_git_commit_id';
+    return parsed.data.chart_version && parsed.data.git_commit_id ? 'chart_version cannot be set if git_commit_id is defined' : undefined;
+  }
+  const parsed = JobDeployBody.safeParse(body);
   if (!parsed.success) return 'body must be a JSON object with a non-empty image_tag or git_commit_id';
   const { image_tag: imageTag, git_commit_id: commit } = parsed.data;
   if (imageTag && commit) return 'image_tag cannot be set if git_commit_id is defined';
@@ -201,13 +227,13 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     return buildStatus(jobId, state.current);
   };
 
-  const handleDeploy = async (jobId: string, rec: RecordedRequest, res: ServerResponse): Promise<void> => {
+  const handleDeploy = async (kind: ServiceKind, jobId: string, rec: RecordedRequest, res: ServerResponse): Promise<void> => {
     const answer = takeAnswer(jobId);
     if (answer?.kind === 'hang') return; // left open until the client gives up or close() runs
     await delay(deployDelay);
     if (answer?.kind === 'error') return sendError(res, answer);
-    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `job ${jobId} not found` });
-    const problem = deployProblem(rec.query, rec.body);
+    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `${kind} ${jobId} not found` });
+    const problem = deployProblem(kind, rec.query, rec.body);
     if (problem) return sendError(res, { status: 400, detail: problem });
     const body = accept(jobId, rec);
     if (answer?.kind === 'accept-then-error') return sendError(res, { status: answer.status, ...(answer.body && { body: answer.body }) });
@@ -216,8 +242,8 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (!res.destroyed) sendJson(res, 202, body);
   };
 
-  const handleStatus = (jobId: string, res: ServerResponse): void => {
-    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `job ${jobId} not found` });
+  const handleStatus = (kind: ServiceKind, jobId: string, res: ServerResponse): void => {
+    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `${kind} ${jobId} not found` });
     const state = job(jobId);
     if (!state.walk) return sendJson(res, 200, buildStatus(jobId, state.current));
     const step = nextStep(state.walk);
@@ -229,8 +255,10 @@ export async function startFakeQovery(options: { token?: string; port?: number }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://fake-qovery.invalid');
-    const deployJob = req.method === 'POST' ? DEPLOY_PATH.exec(url.pathname)?.[1] : undefined;
-    const statusJob = req.method === 'GET' ? STATUS_PATH.exec(url.pathname)?.[1] : undefined;
+    const service = SERVICE_PATH.exec(url.pathname);
+    const kind = service?.[1] as ServiceKind | undefined;
+    const deployJob = req.method === 'POST' && service?.[3] === 'deploy' ? service[2] : undefined;
+    const statusJob = req.method === 'GET' && service?.[3] === 'status' ? service[2] : undefined;
     if (deployJob !== undefined) trackInFlight(deployJob, res);
     const rec: RecordedRequest = {
       method: req.method ?? 'GET',
@@ -242,8 +270,8 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     };
     requests.push(rec);
     if (!authorized(req.headers.authorization, token)) return sendError(res, { status: 401 });
-    if (deployJob !== undefined) return handleDeploy(deployJob, rec, res);
-    if (statusJob !== undefined) return handleStatus(statusJob, res);
+    if (kind && deployJob !== undefined) return handleDeploy(kind, deployJob, rec, res);
+    if (kind && statusJob !== undefined) return handleStatus(kind, statusJob, res);
     sendError(res, { status: 404 });
   };
 
@@ -262,16 +290,18 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   });
   const { port } = server.address() as AddressInfo;
 
-  const callsTo = (suffix: string, method: string, jobId?: string): RecordedRequest[] =>
-    requests.filter(
-      (r) => r.method === method && r.path.startsWith('/job/') && r.path.endsWith(suffix) && (jobId === undefined || r.path === `/job/${jobId}${suffix}`),
-    );
+  // Service ids are UUIDs, unique across kinds, so calls are looked up by id whatever the kind.
+  const callsTo = (suffix: 'deploy' | 'status', method: string, jobId?: string): RecordedRequest[] =>
+    requests.filter((r) => {
+      const call = SERVICE_PATH.exec(r.path);
+      return r.method === method && call?.[3] === suffix && (jobId === undefined || call[2] === jobId);
+    });
 
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    deployCalls: (jobId) => callsTo('/deploy', 'POST', jobId),
-    statusCalls: (jobId) => callsTo('/status', 'GET', jobId),
+    deployCalls: (jobId) => callsTo('deploy', 'POST', jobId),
+    statusCalls: (jobId) => callsTo('status', 'GET', jobId),
     scriptDeploy: (jobId, answers) => {
       deployScripts.set(jobId, [...answers]);
     },

@@ -63,7 +63,7 @@ async function store(commit: string, ageMs: number): Promise<string> {
   const receivedAt = new Date(Date.now() - ageMs).toISOString();
   await history.recordDelivery(
     { id: randomUUID(), source: 'ci', sourceType: 'generic', event: 'push', outcome: 'accepted', receivedAt, read: [], deploymentIds: [id] },
-    [{ id, route: 'api-main', jobId: JOB, gitCommitId: commit, allowDowngrade: false }],
+    [{ id, route: 'api-main', target: { kind: 'job', id: JOB }, gitCommitId: commit, allowDowngrade: false }],
   );
   return id;
 }
@@ -94,8 +94,8 @@ function dyingWorker(): BudgetedQovery {
       if (!permit.granted) return permit;
       return {
         ...permit,
-        deployJob: async (request) => {
-          await permit.deployJob(request);
+        deploy: async (request) => {
+          await permit.deploy(request);
           throw new Error('worker killed');
         },
       };

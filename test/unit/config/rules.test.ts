@@ -261,3 +261,46 @@ describe('parseRules', () => {
     }).toThrow(TypeError);
   });
 });
+
+describe('route targets: every Qovery service kind', () => {
+  const APP = '00000000-0000-4000-8000-0000000000a1';
+  const text = (fields: Record<string, unknown>) => rulesText({ routes: [route(fields)] });
+
+  it('reads an application deployed by commit, a container and a helm chart by tag, a helm service by commit', () => {
+    for (const [target, deploy] of [
+      [{ applicationId: APP }, 'commit'],
+      [{ containerId: APP }, 'tag'],
+      [{ containerId: APP }, { tag: 'sha-{commit:7}' }],
+      [{ helmId: APP }, 'tag'],
+      [{ helmId: APP }, 'commit'],
+    ] as const) {
+      expect(parseRules(text({ target, deploy }), ENV).routes[0]?.target).toEqual(target);
+    }
+  });
+
+  it('refuses a deploy: the kind cannot take, naming the route', () => {
+    expect(problemsOf(text({ name: 'web', target: { applicationId: APP }, deploy: 'tag' }))).toEqual([
+      'routes.0.deploy: route "web": an application is deployed by commit, not by tag',
+    ]);
+    expect(problemsOf(text({ name: 'img', target: { containerId: APP }, deploy: 'commit' }))).toEqual([
+      'routes.0.deploy: route "img": a container is deployed by tag, not by commit',
+    ]);
+    expect(problemsOf(text({ name: 'tpl', target: { applicationId: APP }, deploy: { tag: 'v{tag}' } }))).toEqual([
+      'routes.0.deploy: route "tpl": an application is deployed by commit, not by tag',
+    ]);
+  });
+
+  it('refuses a target naming no service, or two', () => {
+    expect(problemsOf(text({ target: {} }))).toEqual(['routes.0.target: name exactly one service: jobId, applicationId, containerId, helmId (found none)']);
+    expect(problemsOf(text({ target: { jobId: JOB_1, containerId: APP }, deploy: 'tag' }))).toEqual([
+      'routes.0.target: name exactly one service: jobId, applicationId, containerId, helmId (found jobId and containerId)',
+    ]);
+  });
+
+  it('refuses a forceEvent on a kind whose deploy call takes none, and a service id that is not a UUID', () => {
+    expect(problemsOf(text({ target: { applicationId: APP, forceEvent: 'START' } }))).toEqual([
+      'routes.0.target.forceEvent: an application takes none, not forceEvent START',
+    ]);
+    expect(problemsOf(text({ target: { helmId: 'my-chart' }, deploy: 'tag' }))[0]).toMatch(/^routes\.0\.target\.helmId: /);
+  });
+});

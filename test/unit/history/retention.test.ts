@@ -44,7 +44,8 @@ let n = 0;
 /** A delivery received now on the test's clock, with one deployment when accepted. */
 function delivery(atMs: number, outcome: DeliveryOutcome = 'accepted'): { delivery: Delivery; deployments: NewDeployment[] } {
   const id = `dlv-${++n}-${randomUUID().slice(0, 8)}`;
-  const deployments: NewDeployment[] = outcome === 'accepted' ? [{ id: `dep_${id}`, route: 'api-main', jobId: JOB, allowDowngrade: false }] : [];
+  const deployments: NewDeployment[] =
+    outcome === 'accepted' ? [{ id: `dep_${id}`, route: 'api-main', target: { kind: 'job', id: JOB }, allowDowngrade: false }] : [];
   return {
     delivery: {
       id,

@@ -122,7 +122,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url, seen } = await serve((_req, res) => json(res, 202, { id: JOB_ID, state: 'DEPLOYMENT_QUEUED', deployment_request_id: 'req-1' }));
     const client = createQoveryClient({ baseUrl: `${url}/`, token: 'qov_abc123', timeoutMs: 2000 });
 
-    const result = await client.deployJob({ jobId: JOB_ID, forceEvent: 'STOP', imageTag: 'v1.2.3' });
+    const result = await client.deploy({ target: { kind: 'job', id: JOB_ID }, forceEvent: 'STOP', imageTag: 'v1.2.3' });
 
     expect(result).toEqual({ ok: true, httpStatus: 202, status: { id: JOB_ID, state: 'DEPLOYMENT_QUEUED', deployment_request_id: 'req-1' } });
     expect(seen).toHaveLength(1);
@@ -134,7 +134,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url, seen } = await serve((_req, res) => res.writeHead(202).end());
     const client = createQoveryClient({ baseUrl: url, token: JWT, timeoutMs: 2000 });
 
-    expect(await client.deployJob({ jobId: JOB_ID, gitCommitId: 'abc123' })).toEqual({ ok: true, httpStatus: 202 });
+    expect(await client.deploy({ target: { kind: 'job', id: JOB_ID }, gitCommitId: 'abc123' })).toEqual({ ok: true, httpStatus: 202 });
     expect(seen[0]).toMatchObject({ url: `/job/${JOB_ID}/deploy`, body: '{"git_commit_id":"abc123"}' });
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${JWT}`);
   });
@@ -143,7 +143,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url, seen } = await serve((_req, res) => json(res, 200, { id: JOB_ID, state: 'DEPLOYING', status_details: { action: 'DEPLOY' } }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    expect(await client.getJobStatus(JOB_ID)).toEqual({
+    expect(await client.getStatus({ kind: 'job', id: JOB_ID })).toEqual({
       ok: true,
       httpStatus: 200,
       status: { id: JOB_ID, state: 'DEPLOYING', status_details: { action: 'DEPLOY' } },
@@ -154,7 +154,7 @@ describe('createQoveryClient against a real HTTP server', () => {
   it('answers a 2xx whose body is not a Status as success without a status', async () => {
     const { url } = await serve((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
-    expect(await client.getJobStatus(JOB_ID)).toEqual({ ok: true, httpStatus: 200 });
+    expect(await client.getStatus({ kind: 'job', id: JOB_ID })).toEqual({ ok: true, httpStatus: 200 });
   });
 
   it('classifies a 503 as a retryable HTTP failure whose outcome is unknown: a proxy may send it after Qovery acted', async () => {
@@ -163,7 +163,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     );
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
+    expect(await client.deploy({ target: { kind: 'job', id: JOB_ID }, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'http',
       outcome: 'unknown',
@@ -176,7 +176,7 @@ describe('createQoveryClient against a real HTTP server', () => {
   it('classifies a 409 (operation in progress) as retryable and refused: Qovery did not act', async () => {
     const { url } = await serve((_req, res) => json(res, 409, { status: 409, detail: 'a deployment is already running' }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toMatchObject({
+    expect(await client.deploy({ target: { kind: 'job', id: JOB_ID }, imageTag: 'v1' })).toMatchObject({
       ok: false,
       outcome: 'refused',
       retryable: true,
@@ -189,7 +189,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url } = await serve((_req, res) => json(res, 404, { status: 404, detail: 'Job not found' }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
+    expect(await client.deploy({ target: { kind: 'job', id: JOB_ID }, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'http',
       outcome: 'refused',
@@ -202,7 +202,7 @@ describe('createQoveryClient against a real HTTP server', () => {
   it('classifies a 401 with an empty body as not retryable', async () => {
     const { url } = await serve((_req, res) => res.writeHead(401).end());
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
-    expect(await client.getJobStatus(JOB_ID)).toEqual({
+    expect(await client.getStatus({ kind: 'job', id: JOB_ID })).toEqual({
       ok: false,
       kind: 'http',
       outcome: 'refused',
@@ -216,7 +216,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url } = await serve((_req, res) => json(res, 429, { status: 429, detail: 'Too many requests' }, { 'retry-after': '30' }));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
+    expect(await client.deploy({ target: { kind: 'job', id: JOB_ID }, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'http',
       outcome: 'refused',
@@ -231,14 +231,14 @@ describe('createQoveryClient against a real HTTP server', () => {
     const now = Date.parse('2026-11-20T10:00:00Z');
     const { url } = await serve((_req, res) => res.writeHead(503, { 'retry-after': new Date(now + 45_000).toUTCString() }).end());
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000, now: () => now });
-    expect(await client.getJobStatus(JOB_ID)).toMatchObject({ ok: false, retryable: true, retryAfterMs: 45_000 });
+    expect(await client.getStatus({ kind: 'job', id: JOB_ID })).toMatchObject({ ok: false, retryable: true, retryAfterMs: 45_000 });
   });
 
   it('classifies a server that never answers as a retryable timeout whose outcome is unknown', async () => {
     const { url, seen } = await serve(() => undefined);
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 200 });
 
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({
+    expect(await client.deploy({ target: { kind: 'job', id: JOB_ID }, imageTag: 'v1' })).toEqual({
       ok: false,
       kind: 'timeout',
       outcome: 'unknown',
@@ -254,7 +254,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     server?.on('connection', (socket) => sockets.add(socket));
     const client = createQoveryClient({ baseUrl: `${url}/api/v1/`, token: 'qov_abc123', timeoutMs: 2000 });
 
-    for (let i = 0; i < 3; i++) expect(await client.getJobStatus(JOB_ID)).toMatchObject({ ok: true, httpStatus: 200 });
+    for (let i = 0; i < 3; i++) expect(await client.getStatus({ kind: 'job', id: JOB_ID })).toMatchObject({ ok: true, httpStatus: 200 });
 
     expect(seen.map((s) => s.url)).toEqual(Array.from({ length: 3 }, () => `/api/v1/job/${JOB_ID}/status`));
     expect(sockets.size).toBe(1);
@@ -267,7 +267,7 @@ describe('createQoveryClient against a real HTTP server', () => {
       setTimeout(() => res.destroy(), 20);
     });
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
-    expect(await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' })).toEqual({ ok: true, httpStatus: 202 });
+    expect(await client.deploy({ target: { kind: 'job', id: JOB_ID }, imageTag: 'v1' })).toEqual({ ok: true, httpStatus: 202 });
   });
 
   it('classifies a refused connection as a retryable network failure of a request never sent', async () => {
@@ -277,7 +277,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     await new Promise<void>((resolve) => closing?.close(() => resolve()));
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    const result = await client.getJobStatus(JOB_ID);
+    const result = await client.getStatus({ kind: 'job', id: JOB_ID });
 
     expect(result).toMatchObject({ ok: false, kind: 'network', outcome: 'not_sent', retryable: true });
     expect(result.ok ? '' : result.detail).toMatch(/^cannot reach Qovery: .*ECONNREFUSED/);
@@ -288,7 +288,7 @@ describe('createQoveryClient against a real HTTP server', () => {
     const { url, seen } = await serve((req) => req.socket.destroy());
     const client = createQoveryClient({ baseUrl: url, token: 'qov_abc123', timeoutMs: 2000 });
 
-    const result = await client.deployJob({ jobId: JOB_ID, imageTag: 'v1' });
+    const result = await client.deploy({ target: { kind: 'job', id: JOB_ID }, imageTag: 'v1' });
 
     expect(seen).toHaveLength(1);
     expect(result).toMatchObject({ ok: false, kind: 'network', outcome: 'unknown', retryable: true });

@@ -6,7 +6,7 @@ const COMMIT = '9fceb02d0ae598e95dc970b74767f19372d61af8';
 
 describe('the dry-run Qovery client', () => {
   it('answers a deploy as accepted, saying which request it would have sent', async () => {
-    const result = await createDryRunQoveryClient().deployJob({ jobId: JOB, gitCommitId: COMMIT });
+    const result = await createDryRunQoveryClient().deploy({ target: { kind: 'job', id: JOB }, gitCommitId: COMMIT });
     expect(result).toMatchObject({
       ok: true,
       httpStatus: 202,
@@ -17,13 +17,15 @@ describe('the dry-run Qovery client', () => {
   });
 
   it('names the force event and the image tag as the live client would send them', () => {
-    expect(describeDeployCall({ jobId: JOB, forceEvent: 'CRON', imageTag: 'v1.2.3' })).toBe(`POST /job/${JOB}/deploy?forceEvent=CRON {"image_tag":"v1.2.3"}`);
+    expect(describeDeployCall({ target: { kind: 'job', id: JOB }, forceEvent: 'CRON', imageTag: 'v1.2.3' })).toBe(
+      `POST /job/${JOB}/deploy?forceEvent=CRON {"image_tag":"v1.2.3"}`,
+    );
   });
 
   it("reports the job at the end its last deploy asked for, under that deploy's request id", async () => {
     const client = createDryRunQoveryClient();
-    const deploy = await client.deployJob({ jobId: JOB, imageTag: 'v1', forceEvent: 'STOP' });
-    const status = await client.getJobStatus(JOB);
+    const deploy = await client.deploy({ target: { kind: 'job', id: JOB }, imageTag: 'v1', forceEvent: 'STOP' });
+    const status = await client.getStatus({ kind: 'job', id: JOB });
     expect(deploy.ok && status.ok).toBe(true);
     if (!deploy.ok || !status.ok) return;
     expect(status.status).toMatchObject({ state: 'STOPPED', deployment_request_id: deploy.status?.deployment_request_id });

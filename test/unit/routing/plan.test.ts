@@ -172,7 +172,7 @@ describe('compileRoutes: deploy requests', () => {
     const plan = compile({ name: 'api-main', match: { repository: 'acme/api', branch: 'main' }, target: { jobId: JOB_2, forceEvent: 'START' } });
     expect(plan('gh', [push()])).toEqual({
       matched: true,
-      requests: [{ route: 'api-main', jobId: JOB_2, forceEvent: 'START', gitCommitId: COMMIT, allowDowngrade: false, eventIndex: 0 }],
+      requests: [{ route: 'api-main', target: { kind: 'job', id: JOB_2 }, forceEvent: 'START', gitCommitId: COMMIT, allowDowngrade: false, eventIndex: 0 }],
     });
   });
 
@@ -180,7 +180,7 @@ describe('compileRoutes: deploy requests', () => {
     const plan = compile({ source: 'hub', match: { image: 'acme/worker' }, deploy: 'tag', allowDowngrade: true });
     expect(plan('hub', [image()])).toEqual({
       matched: true,
-      requests: [{ route: 'route-1', jobId: JOB_1, imageTag: 'v1.2.3', allowDowngrade: true, eventIndex: 0 }],
+      requests: [{ route: 'route-1', target: { kind: 'job', id: JOB_1 }, imageTag: 'v1.2.3', allowDowngrade: true, eventIndex: 0 }],
     });
   });
 
@@ -190,8 +190,8 @@ describe('compileRoutes: deploy requests', () => {
     expect(result).toEqual({
       matched: true,
       requests: [
-        { route: 'api', jobId: JOB_1, gitCommitId: COMMIT, allowDowngrade: false, eventIndex: 0 },
-        { route: 'api-image', jobId: JOB_2, imageTag: 'sha-9fceb02', allowDowngrade: false, eventIndex: 0 },
+        { route: 'api', target: { kind: 'job', id: JOB_1 }, gitCommitId: COMMIT, allowDowngrade: false, eventIndex: 0 },
+        { route: 'api-image', target: { kind: 'job', id: JOB_2 }, imageTag: 'sha-9fceb02', allowDowngrade: false, eventIndex: 0 },
       ],
     });
   });

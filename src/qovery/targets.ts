@@ -1,0 +1,77 @@
+/**
+ * The Qovery service kinds the relay deploys, in one table: the rules-file key that names each,
+ * the versions it can be deployed at, and the API paths and request body of its deploy call.
+ * Rules validation, the deploy calls, the dry run and the fake Qovery all read it here.
+ */
+
+export type DeployMode = 'tag' | 'commit';
+
+interface TargetKindSpec {
+  /** The key of a route's `target` that names a service of this kind. */
+  readonly ruleKey: string;
+  /** The path segment of the kind in Qovery's API: `/<segment>/{id}/deploy`, `/<segment>/{id}/status`. */
+  readonly segment: string;
+  /** What a route's `deploy:` may be for this kind. */
+  readonly modes: readonly DeployMode[];
+  /** The deploy call's body field that carries a tag (`deploy: tag`), where the kind takes one. */
+  readonly tagField?: string;
+  /** The values of Qovery's `forceEvent` query parameter the kind's deploy call takes. */
+  readonly forceEvents: readonly string[];
+}
+
+// From Qovery's OpenAPI spec: DeployRequest (git_commit_id), ContainerDeployRequest (image_tag),
+// HelmDeployRequest (chart_version or git_commit_id), JobDeployRequest (image_tag or
+// git_commit_id); JobForceEvent. (HelmForceEvent DIFF only computes a diff: no deploy to follow.)
+export const TARGET_KINDS = {
+  job: { ruleKey: 'jobId', segment: 'job', modes: ['tag', 'commit'], tagField: 'image_tag', forceEvents: ['START', 'STOP', 'DELETE', 'CRON'] },
+  application: { ruleKey: 'applicationId', segment: 'application', modes: ['commit'], forceEvents: [] },
+  container: { ruleKey: 'containerId', segment: 'container', modes: ['tag'], tagField: 'image_tag', forceEvents: [] },
+  // A helm service's "tag" is the chart version it deploys.
+  helm: { ruleKey: 'helmId', segment: 'helm', modes: ['tag', 'commit'], tagField: 'chart_version', forceEvents: [] },
+} as const satisfies Record<string, TargetKindSpec>;
+
+export const FORCE_EVENTS = [...new Set(Object.values(TARGET_KINDS).flatMap((k): readonly string[] => k.forceEvents))] as [string, ...string[]];
+
+export type TargetKind = keyof typeof TARGET_KINDS;
+
+export const TARGET_KIND_NAMES = Object.keys(TARGET_KINDS) as [TargetKind, ...TargetKind[]];
+
+/** One Qovery service. */
+export interface Target {
+  readonly kind: TargetKind;
+  readonly id: string;
+}
+
+/**
+ * The name one service's deployments share for newest-wins, its lock and its last deploy. A job's
+ * is its id alone, as it was before other kinds existed, so stored coordination keeps working.
+ */
+export function laneOf(target: Target): string {
+  return target.kind === 'job' ? target.id : `${target.kind}:${target.id}`;
+}
+
+export interface DeployCall {
+  readonly target: Target;
+  readonly forceEvent?: string;
+  readonly imageTag?: string;
+  readonly gitCommitId?: string;
+}
+
+/** Path and body of the deploy call Qovery's API takes for this service and version. */
+export function deployRequestOf(call: DeployCall): { readonly path: string; readonly body: Record<string, string> } {
+  const spec: TargetKindSpec = TARGET_KINDS[call.target.kind];
+  const query = call.forceEvent && spec.forceEvents.includes(call.forceEvent) ? `?forceEvent=${encodeURIComponent(call.forceEvent)}` : '';
+  const body: Record<string, string> =
+    call.gitCommitId !== undefined ? { git_commit_id: call.gitCommitId } : { [spec.tagField ?? 'image_tag']: call.imageTag ?? '' };
+  return { path: `/${spec.segment}/${encodeURIComponent(call.target.id)}/deploy${query}`, body };
+}
+
+export function statusPathOf(target: Target): string {
+  return `/${TARGET_KINDS[target.kind].segment}/${encodeURIComponent(target.id)}/status`;
+}
+
+/** A kind with its article, for messages: `a job`, `an application`, `a helm service`. */
+export const aKind = (kind: TargetKind): string => ({ job: 'a job', application: 'an application', container: 'a container', helm: 'a helm service' })[kind];
+
+/** How a target is named in messages: `job 0a1b…`, `application 9f8e…`. */
+export const describeTarget = (target: Target): string => `${target.kind} ${target.id}`;

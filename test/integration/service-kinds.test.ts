@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { dockerHubPush, githubPush } from '../support/payloads.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+
+const APP = '00000000-0000-4000-8000-0000000000a1';
+const CONTAINER = '00000000-0000-4000-8000-0000000000c1';
+const CHART = '00000000-0000-4000-8000-0000000000e1';
+const HELM_GIT = '00000000-0000-4000-8000-0000000000e2';
+
+const RULES = `
+sources:
+  - name: github
+    type: github
+    secret: gh-secret-for-tests
+  - name: hub
+    type: dockerhub
+    token: hub-token-for-tests-0123
+  - name: harbor
+    type: harbor
+    header: { value: "Bearer harbor-token-for-tests" }
+routes:
+  - name: web
+    source: github
+    match: { repository: acme/web, branch: main }
+    target: { applicationId: ${APP} }
+    deploy: commit
+  - name: worker-image
+    source: hub
+    match: { image: acme/worker }
+    target: { containerId: ${CONTAINER} }
+    deploy: tag
+  - name: chart
+    source: harbor
+    match: { image: "harbor.example.com/charts/api" }
+    target: { helmId: ${CHART} }
+    deploy: tag
+  - name: chart-from-git
+    source: github
+    match: { repository: acme/charts, branch: main }
+    target: { helmId: ${HELM_GIT} }
+    deploy: commit
+`;
+
+/** Harbor's Default payload for a Helm chart pushed as an OCI artifact: the tag is the chart version. */
+function harborChartPush(version: string) {
+  return {
+    type: 'PUSH_ARTIFACT',
+    occur_at: Math.floor(Date.now() / 1000),
+    operator: 'robot$charts+ci',
+    event_data: {
+      resources: [{ digest: `sha256:${'c'.repeat(64)}`, tag: version, resource_url: `harbor.example.com/charts/api:${version}` }],
+      repository: { name: 'api', namespace: 'charts', repo_full_name: 'charts/api', repo_type: 'private' },
+    },
+  };
+}
+
+let relay: TestRelay;
+afterEach(async () => relay?.close());
+
+async function finalDeployment(id: string, status = 'succeeded') {
+  let deployment: any;
+  await expect.poll(async () => ((deployment = (await relay.get(`/deployments/${id}`)).json), deployment.status), { timeout: 10_000 }).toBe(status);
+  return deployment;
+}
+
+describe('every Qovery service kind is a target', () => {
+  it('a GitHub push deploys an application by commit and follows it at the application status endpoint', async () => {
+    relay = await startTestRelay(RULES);
+    const commit = 'a'.repeat(40);
+    const push = githubPush({ repository: 'acme/web', branch: 'main', commit });
+    const response = await relay.post('github', push.body, push.headers);
+    expect(response.statusCode).toBe(202);
+    const [summary] = response.json.deployments;
+    expect(summary).toEqual({ id: expect.any(String), route: 'web', target: { kind: 'application', id: APP }, gitCommitId: commit });
+
+    const deployment = await finalDeployment(summary.id);
+    expect(deployment.target).toEqual({ kind: 'application', id: APP });
+    expect(deployment).not.toHaveProperty('jobId');
+    expect(deployment.transitions.map((t: any) => t.status)).toEqual(expect.arrayContaining(['queued', 'deploying', 'accepted', 'succeeded']));
+    expect(relay.fake.deployCalls(APP).map((c) => [c.path, c.body])).toEqual([[`/application/${APP}/deploy`, { git_commit_id: commit }]]);
+    expect(relay.fake.statusCalls(APP).every((c) => c.path === `/application/${APP}/status`)).toBe(true);
+    expect(relay.fake.statusCalls(APP).length).toBeGreaterThan(0);
+  });
+
+  it('a Docker Hub push deploys a container by image tag, and the never-downgrade guard holds for it', async () => {
+    relay = await startTestRelay(RULES);
+    const first = await relay.post('hub', dockerHubPush({ repository: 'acme/worker', tag: '2.1.0' }));
+    expect(first.statusCode).toBe(202);
+    await finalDeployment(first.json.deployments[0].id);
+    expect(relay.fake.deployCalls(CONTAINER).map((c) => [c.path, c.body])).toEqual([[`/container/${CONTAINER}/deploy`, { image_tag: '2.1.0' }]]);
+
+    const older = await relay.post('hub', dockerHubPush({ repository: 'acme/worker', tag: '2.0.9' }));
+    const refused = await finalDeployment(older.json.deployments[0].id, 'ignored');
+    expect(refused.reason).toMatch(/2\.0\.9.*2\.1\.0|lower/);
+    expect(relay.fake.deployCalls(CONTAINER)).toHaveLength(1);
+  });
+
+  it('a chart pushed to Harbor deploys a helm service at that chart version; a GitHub push deploys one by commit', async () => {
+    relay = await startTestRelay(RULES);
+    const chart = await relay.post('harbor', harborChartPush('1.4.2'), { authorization: 'Bearer harbor-token-for-tests' });
+    expect(chart.statusCode).toBe(202);
+    expect(chart.json.deployments[0]).toMatchObject({ route: 'chart', target: { kind: 'helm', id: CHART }, imageTag: '1.4.2' });
+    await finalDeployment(chart.json.deployments[0].id);
+    expect(relay.fake.deployCalls(CHART).map((c) => [c.path, c.body])).toEqual([[`/helm/${CHART}/deploy`, { chart_version: '1.4.2' }]]);
+
+    const push = githubPush({ repository: 'acme/charts', branch: 'main', commit: 'b'.repeat(40) });
+    const git = await relay.post('github', push.body, push.headers);
+    await finalDeployment(git.json.deployments[0].id);
+    expect(relay.fake.deployCalls(HELM_GIT)[0]?.body).toEqual({ git_commit_id: 'b'.repeat(40) });
+  });
+
+  it('GET /deployments filters by targetKind and targetId', async () => {
+    relay = await startTestRelay(RULES);
+    const push = githubPush({ repository: 'acme/web', branch: 'main', commit: 'c'.repeat(40) });
+    const app = (await relay.post('github', push.body, push.headers)).json.deployments[0].id;
+    const container = (await relay.post('hub', dockerHubPush({ repository: 'acme/worker', tag: '3.0.0' }))).json.deployments[0].id;
+    const ids = async (query: string) => ((await relay.get(`/deployments?${query}`)).json.deployments as any[]).map((d) => d.id);
+    expect(await ids('targetKind=application')).toEqual([app]);
+    expect(await ids(`targetKind=container&targetId=${CONTAINER}`)).toEqual([container]);
+    expect(await ids(`targetId=${CONTAINER}&targetKind=application`)).toEqual([]);
+    expect(await ids(`jobId=${CONTAINER}`)).toEqual([]);
+    expect((await relay.get('/deployments?targetKind=database')).statusCode).toBe(400);
+  });
+});
