@@ -14,7 +14,9 @@ const transitionScript = luaScript(TRANSITION);
 const forgetDeliveryScript = luaScript(FORGET_DELIVERY);
 
 /** A deployment as intake creates it; history adds status, attempts, times and the first transition. */
-export type NewDeployment = Readonly<Pick<DeploymentState, 'id' | 'route' | 'forceEvent' | 'imageTag' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade'>> & {
+export type NewDeployment = Readonly<
+  Pick<DeploymentState, 'id' | 'route' | 'forceEvent' | 'imageTag' | 'imageDigest' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade'>
+> & {
   readonly target: Target;
 };
 

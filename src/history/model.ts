@@ -65,6 +65,8 @@ export const deploymentStateSchema = z.object({
   lane: z.string(),
   forceEvent: z.string().optional(),
   imageTag: z.string().optional(),
+  /** The pushed image's digest, when a registry told it: the same digest deployed again is unchanged. */
+  imageDigest: z.string().optional(),
   gitCommitId: z.string().optional(),
   status: z.enum(DEPLOYMENT_STATUSES),
   attempts: z.number().int(),

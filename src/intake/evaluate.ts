@@ -58,8 +58,16 @@ function plan(compiled: CompiledRules, source: string, parsed: Extract<ParseResu
   if (selection.kept.length === 0) return { invalid: `nothing Qovery can deploy: ${selection.invalid.join('; ')}` };
   const deployments = selection.kept.map((r) => {
     const { eventIndex, ...request } = r;
-    const pushedAt = parsed.events[eventIndex]?.pushedAt;
-    return { ...request, id: deploymentIdFor(source, parsed.deliveryId, r), ...(pushedAt !== undefined && { pushedAt }) };
+    const event = parsed.events[eventIndex];
+    const pushedAt = event?.pushedAt;
+    // The digest is the pushed image's, so it only describes the deployment when it deploys the pushed tag.
+    const digest = event?.digest !== undefined && request.imageTag !== undefined && request.imageTag === event.tag ? event.digest : undefined;
+    return {
+      ...request,
+      id: deploymentIdFor(source, parsed.deliveryId, r),
+      ...(pushedAt !== undefined && { pushedAt }),
+      ...(digest !== undefined && { imageDigest: digest }),
+    };
   });
   const skipped = [...(delivery.skipped ?? []), ...selection.skipped];
   return { delivery: { ...delivery, deploymentIds: deployments.map((d) => d.id), ...(skipped.length > 0 && { skipped }) }, deployments };

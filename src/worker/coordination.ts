@@ -33,6 +33,8 @@ export interface JobLast {
   readonly dispatchedAt?: number;
   readonly succeededId?: string;
   readonly succeededTag?: string;
+  /** The digest of the image the last success deployed, when the registry told it. */
+  readonly succeededDigest?: string;
   readonly succeededOrder?: number;
   /**
    * The deployment whose last deploy call may have reached Qovery without the relay knowing: set
@@ -69,6 +71,7 @@ export function createJobCoordination(deps: { redis: RedisClient; keys: RelayKey
         ...(hash.dispatchedRequestId && { dispatchedRequestId: hash.dispatchedRequestId }),
         ...(hash.succeededId && { succeededId: hash.succeededId, succeededOrder: num(hash.succeededOrder) }),
         ...(hash.succeededTag && { succeededTag: hash.succeededTag }),
+        ...(hash.succeededDigest && { succeededDigest: hash.succeededDigest }),
         ...(hash.inDoubtId && { inDoubtId: hash.inDoubtId }),
       };
     },
@@ -84,10 +87,14 @@ export function createJobCoordination(deps: { redis: RedisClient; keys: RelayKey
     async markDispatched(lane: string, deploymentId: string, order: number, requestId: string | undefined, at: number): Promise<void> {
       await dispatchedScript(redis, [keys.jobLast(lane)], [deploymentId, order, at, requestId ?? '']);
     },
-    async markSucceeded(lane: string, deploymentId: string, order: number, tag: string | undefined): Promise<void> {
+    async markSucceeded(lane: string, deploymentId: string, order: number, tag: string | undefined, digest: string | undefined): Promise<void> {
       const fields: Record<string, string> = { succeededId: deploymentId, succeededOrder: String(order) };
       if (tag) fields.succeededTag = tag;
-      await redis.hset(keys.jobLast(lane), fields);
+      if (digest) fields.succeededDigest = digest;
+      // Set or removed with the tag in one step, so a digest never describes another tag than its own.
+      const write = redis.multi().hset(keys.jobLast(lane), fields);
+      if (!digest) write.hdel(keys.jobLast(lane), 'succeededDigest');
+      await write.exec();
     },
   };
 }

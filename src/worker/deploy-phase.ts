@@ -63,6 +63,13 @@ function refusal(d: DeploymentState, newest: { id: string; order: number } | und
   if (newerDispatched) {
     return { status: 'superseded', by: last.dispatchedId, detail: `a newer push (${last.dispatchedId}) was already handed to Qovery` };
   }
+  // A moving tag (`main`, `latest`) pushed again deploys again, unless it is the very image deployed last.
+  if (d.imageDigest !== undefined && d.imageTag === last.succeededTag && d.imageDigest === last.succeededDigest && last.succeededId !== d.id) {
+    return {
+      status: 'ignored',
+      detail: `unchanged: tag ${d.imageTag} at ${d.imageDigest} is what the last successful deployment ${last.succeededId} deployed`,
+    };
+  }
   // Only tags that are semver (a leading v tolerated) are compared; `latest` or `sha-abc` are not versions.
   const tag = d.imageTag ? semver.clean(d.imageTag) : null;
   const lastTag = last.succeededTag ? semver.clean(last.succeededTag) : null;

@@ -66,7 +66,7 @@ export function createFollowPhase(deps: Deps) {
     const verdict = classifyState(state, d.forceEvent);
     if (verdict.kind === 'succeeded') {
       // Recorded for the job first, so whoever sees this deployment succeeded also sees the guard's input.
-      await coordination.markSucceeded(d.lane, d.id, d.order, d.imageTag);
+      await coordination.markSucceeded(d.lane, d.id, d.order, d.imageTag, d.imageDigest);
       await history.transition(d.id, { status: 'succeeded', detail: reported(dryRun, state), ...seen });
       return DONE;
     }

@@ -6,6 +6,7 @@ const APP = '00000000-0000-4000-8000-0000000000a1';
 const CONTAINER = '00000000-0000-4000-8000-0000000000c1';
 const CHART = '00000000-0000-4000-8000-0000000000e1';
 const HELM_GIT = '00000000-0000-4000-8000-0000000000e2';
+const MOVING = '00000000-0000-4000-8000-0000000000c2';
 
 const RULES = `
 sources:
@@ -34,6 +35,11 @@ routes:
     match: { image: "harbor.example.com/charts/api" }
     target: { helmId: ${CHART} }
     deploy: tag
+  - name: web-image
+    source: harbor
+    match: { image: "harbor.example.com/apps/web" }
+    target: { containerId: ${MOVING} }
+    deploy: tag
   - name: chart-from-git
     source: github
     match: { repository: acme/charts, branch: main }
@@ -41,18 +47,21 @@ routes:
     deploy: commit
 `;
 
-/** Harbor's Default payload for a Helm chart pushed as an OCI artifact: the tag is the chart version. */
-function harborChartPush(version: string) {
+/** Harbor's Default payload for an artifact pushed with a tag (a Helm chart's tag is its version). */
+function harborPush(repository: string, tag: string, digest = `sha256:${'c'.repeat(64)}`, occurAt = Math.floor(Date.now() / 1000)) {
+  const [namespace, name] = repository.split('/');
   return {
     type: 'PUSH_ARTIFACT',
-    occur_at: Math.floor(Date.now() / 1000),
-    operator: 'robot$charts+ci',
+    occur_at: occurAt,
+    operator: 'robot$ci',
     event_data: {
-      resources: [{ digest: `sha256:${'c'.repeat(64)}`, tag: version, resource_url: `harbor.example.com/charts/api:${version}` }],
-      repository: { name: 'api', namespace: 'charts', repo_full_name: 'charts/api', repo_type: 'private' },
+      resources: [{ digest, tag, resource_url: `harbor.example.com/${repository}:${tag}` }],
+      repository: { name, namespace, repo_full_name: repository, repo_type: 'private' },
     },
   };
 }
+const harborChartPush = (version: string) => harborPush('charts/api', version);
+const HARBOR_AUTH = { authorization: 'Bearer harbor-token-for-tests' };
 
 let relay: TestRelay;
 afterEach(async () => relay?.close());
@@ -97,7 +106,7 @@ describe('every Qovery service kind is a target', () => {
 
   it('a chart pushed to Harbor deploys a helm service at that chart version; a GitHub push deploys one by commit', async () => {
     relay = await startTestRelay(RULES);
-    const chart = await relay.post('harbor', harborChartPush('1.4.2'), { authorization: 'Bearer harbor-token-for-tests' });
+    const chart = await relay.post('harbor', harborChartPush('1.4.2'), HARBOR_AUTH);
     expect(chart.statusCode).toBe(202);
     expect(chart.json.deployments[0]).toMatchObject({ route: 'chart', target: { kind: 'helm', id: CHART }, imageTag: '1.4.2' });
     await finalDeployment(chart.json.deployments[0].id);
@@ -107,6 +116,20 @@ describe('every Qovery service kind is a target', () => {
     const git = await relay.post('github', push.body, push.headers);
     await finalDeployment(git.json.deployments[0].id);
     expect(relay.fake.deployCalls(HELM_GIT)[0]?.body).toEqual({ git_commit_id: 'b'.repeat(40) });
+  });
+
+  it('a moving tag pushed again deploys again when its digest changed, and is ignored as unchanged when it did not', async () => {
+    relay = await startTestRelay(RULES);
+    const [a, b] = [`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`];
+    const now = Math.floor(Date.now() / 1000);
+    const first = await relay.post('harbor', harborPush('apps/web', 'main', a, now - 20), HARBOR_AUTH);
+    expect((await finalDeployment(first.json.deployments[0].id)).imageDigest).toBe(a);
+    const moved = await relay.post('harbor', harborPush('apps/web', 'main', b, now - 10), HARBOR_AUTH);
+    await finalDeployment(moved.json.deployments[0].id);
+    const again = await relay.post('harbor', harborPush('apps/web', 'main', b, now), HARBOR_AUTH);
+    const unchanged = await finalDeployment(again.json.deployments[0].id, 'ignored');
+    expect(unchanged.reason).toMatch(/^unchanged: tag main at sha256:b{64} is what the last successful deployment dep_\w+ deployed$/);
+    expect(relay.fake.deployCalls(MOVING).map((c) => c.body)).toEqual([{ image_tag: 'main' }, { image_tag: 'main' }]);
   });
 
   it('GET /deployments filters by targetKind and targetId', async () => {
