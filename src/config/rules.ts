@@ -132,6 +132,7 @@ const routeSchema = z
     target: targetSchema,
     deploy: deploySchema,
     allowDowngrade: z.boolean().default(false),
+    cancelSuperseded: z.boolean().default(false),
   })
   .strict()
   .superRefine((route, ctx) => {

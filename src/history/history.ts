@@ -15,7 +15,7 @@ const forgetDeliveryScript = luaScript(FORGET_DELIVERY);
 
 /** A deployment as intake creates it; history adds status, attempts, times and the first transition. */
 export type NewDeployment = Readonly<
-  Pick<DeploymentState, 'id' | 'route' | 'forceEvent' | 'imageTag' | 'imageDigest' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade'>
+  Pick<DeploymentState, 'id' | 'route' | 'forceEvent' | 'imageTag' | 'imageDigest' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade' | 'cancelSuperseded'>
 > & {
   readonly target: Target;
 };

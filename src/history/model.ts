@@ -77,6 +77,8 @@ export const deploymentStateSchema = z.object({
   /** Sort key among the job's deployments: push time (or arrival) in ms * 1000 + a tie-breaker. */
   order: z.number(),
   allowDowngrade: z.boolean(),
+  /** The route asks for this deployment to be cancelled at Qovery when superseded while still queued there. */
+  cancelSuperseded: z.boolean().optional(),
   qoveryState: z.string().optional(),
   deploymentRequestId: z.string().optional(),
   supersededBy: z.string().optional(),

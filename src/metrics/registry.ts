@@ -10,7 +10,7 @@ export interface ScrapeReaders {
   readonly qoveryBudgetLeft?: () => Promise<number>;
 }
 
-export type QoveryEndpoint = 'deploy' | 'status';
+export type QoveryEndpoint = 'deploy' | 'status' | 'cancel';
 
 const SECONDS_FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const SECONDS_TO_CALL = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];

@@ -5,6 +5,7 @@ import type { QoveryBudget } from './rate-limit.js';
 export interface QoveryCall {
   deploy: QoveryClient['deploy'];
   getStatus: QoveryClient['getStatus'];
+  cancelDeploymentRequest: QoveryClient['cancelDeploymentRequest'];
 }
 
 export type Permit = ({ readonly granted: true } & QoveryCall) | { readonly granted: false; readonly waitMs: number };
@@ -27,7 +28,12 @@ export function createBudgetedQovery(client: QoveryClient, budget: QoveryBudget)
           used = true;
           return call(...args);
         };
-      return { granted: true, deploy: once(client.deploy), getStatus: once(client.getStatus) };
+      return {
+        granted: true,
+        deploy: once(client.deploy),
+        getStatus: once(client.getStatus),
+        cancelDeploymentRequest: once(client.cancelDeploymentRequest),
+      };
     },
   };
 }

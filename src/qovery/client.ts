@@ -118,6 +118,10 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
     getStatus(target: Target): Promise<QoveryResult> {
       return call('status', 'GET', statusPathOf(target));
     },
+    /** Cancels a deployment request Qovery has queued; 409 once it started or was cancelled already. */
+    cancelDeploymentRequest(requestId: string): Promise<QoveryResult> {
+      return call('cancel', 'POST', `/deploymentQueue/${encodeURIComponent(requestId)}/cancelDeployment`, {});
+    },
   };
 }
 

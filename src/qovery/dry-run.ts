@@ -43,6 +43,9 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
         status: status(request.target, 'DEPLOYMENT_QUEUED', requestId, at),
       };
     },
+    async cancelDeploymentRequest(requestId: string): Promise<QoveryResult> {
+      return { ok: true, httpStatus: 202, dryRun: true, detail: `dry-run: would POST /deploymentQueue/${requestId}/cancelDeployment` };
+    },
     async getStatus(target: Target): Promise<QoveryResult> {
       const last = lastByLane.get(laneOf(target));
       // A process restarted since the deploy has no record of it: report an end dated now, which

@@ -12,6 +12,8 @@ export interface DeployRequest {
   readonly imageTag?: string;
   readonly gitCommitId?: string;
   readonly allowDowngrade: boolean;
+  /** Cancel this deployment at Qovery when a newer one supersedes it while Qovery still has it queued. */
+  readonly cancelSuperseded?: boolean;
   /** Index of the event within the delivery that produced this request. */
   readonly eventIndex: number;
 }
@@ -97,6 +99,7 @@ export function compileRoutes(rules: Rules): (source: string, events: readonly N
             ...(route.rule.target.forceEvent && { forceEvent: route.rule.target.forceEvent }),
             ...value,
             allowDowngrade: route.rule.allowDowngrade,
+            ...(route.rule.cancelSuperseded && { cancelSuperseded: true }),
             eventIndex,
           });
           continue;

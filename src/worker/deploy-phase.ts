@@ -5,7 +5,7 @@ import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
 import type { QoveryResult, QoveryStatus } from '../qovery/client.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import type { JobCoordination, JobLast } from './coordination.js';
-import { CLOCK_SKEW_MS } from './qovery-states.js';
+import { CLOCK_SKEW_MS, isQueuedState } from './qovery-states.js';
 import { DONE, later, type Step } from './step.js';
 
 export interface DeployPolicy {
@@ -151,6 +151,48 @@ export function createDeployPhase(deps: Deps) {
     return later(delay);
   }
 
+  /**
+   * Qovery runs a service's deployment requests in turn, so the one handed over before this one
+   * would still run first. When its route asks for it and Qovery has not begun it, it is cancelled
+   * there, before this deploy call: Qovery still names its request then, so its own follow loop
+   * cannot have concluded anything else in between. Its history says whether it was cancelled.
+   */
+  async function cancelPrevious(d: DeploymentState, before: JobLast): Promise<void> {
+    const { dispatchedId: previousId, dispatchedRequestId: requestId } = before;
+    // Once per deployment: a retried call finds the previous one already dealt with.
+    if (d.attempts > 0 || !previousId || previousId === d.id || !requestId || (before.dispatchedOrder ?? -Infinity) > d.order) return;
+    const previous = await history.getDeploymentState(previousId);
+    if (!previous?.cancelSuperseded || TERMINAL_STATUSES.has(previous.status) || previous.deploymentRequestId !== requestId) return;
+    if (previous.qoveryState !== undefined && !isQueuedState(previous.qoveryState)) {
+      await history.transition(previous.id, {
+        status: previous.status,
+        detail: `not cancelled at Qovery although ${d.id} supersedes it: Qovery had begun it (${previous.qoveryState})`,
+      });
+      return;
+    }
+    const permit = await qovery.permit();
+    if (!permit.granted) {
+      await history.transition(previous.id, {
+        status: previous.status,
+        detail: `not cancelled at Qovery although ${d.id} supersedes it: the Qovery budget is spent`,
+      });
+      return;
+    }
+    const result = await permit.cancelDeploymentRequest(requestId);
+    if (!result.ok) {
+      const detail = `could not cancel it at Qovery for ${d.id}, which supersedes it (it may have begun): ${result.detail}`;
+      await history.transition(previous.id, { status: previous.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
+      return;
+    }
+    const detail = `cancelled at Qovery (deployment request ${requestId}) while still queued there: ${d.id} supersedes it`;
+    await history.transition(previous.id, {
+      status: 'superseded',
+      detail: result.detail ? `${detail} (${result.detail})` : detail,
+      httpStatus: result.httpStatus,
+      set: { reason: detail, supersededBy: d.id },
+    });
+  }
+
   async function call(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step> {
     const attempt = d.attempts + 1;
     // Named before the call, so a worker killed during it leaves the job waiting for its recovery.
@@ -171,13 +213,14 @@ export function createDeployPhase(deps: Deps) {
       ...(d.imageTag !== undefined && { imageTag: d.imageTag }),
       ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }),
     });
-    if (result.ok)
+    if (result.ok) {
       return accept(d, {
         httpStatus: result.httpStatus,
         attempt,
         detail: result.detail ?? `Qovery accepted the deploy (HTTP ${result.httpStatus})`,
         ...(result.status && { status: result.status }),
       });
+    }
     if (result.outcome === 'unknown') return inDoubt(d, attempt, result);
     // Known not to have reached Qovery (refused, or never sent): others may call again.
     const http = result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {};
@@ -231,6 +274,7 @@ export function createDeployPhase(deps: Deps) {
         // Only a deployment whose lost call recovery found never arrived gets here with no attempts left.
         if (d.attempts >= policy.maxAttempts) return await giveUp(d);
         if (await otherInDoubt(d, last)) return later(lockWait());
+        await cancelPrevious(d, last);
         const permit = await qovery.permit();
         if (!permit.granted) return later(permit.waitMs);
         return await call(d, permit);

@@ -33,3 +33,8 @@ export function isTerminalState(state: string): boolean {
   const upper = state.toUpperCase();
   return OTHER_ENDS.has(upper) || upper.endsWith('_ERROR');
 }
+
+/** Qovery has the deployment request but has not begun it: it can still be cancelled. */
+export function isQueuedState(state: string): boolean {
+  return state === 'DEPLOYMENT_QUEUED' || state === 'QUEUED';
+}

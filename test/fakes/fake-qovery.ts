@@ -15,6 +15,8 @@
  *   /helm/{id}/deploy?forceEvent=DIFF, body HelmDeployRequest {chart_version?, git_commit_id?,
  *   values_override_git_commit_id?}, chart_version and git_commit_id exclusive. Each answers 202
  *   with a Status, errors 400, 401, 403, 404, 409; GET /<kind>/{id}/status answers a Status.
+ * - POST /deploymentQueue/{deploymentRequestId}/cancelDeployment (cancelDeploymentRequest): 202
+ *   with no body; 409 "Deployment request is already cancelled or an operation is in progress".
  * - Status: required id (uuid), state (StateEnum), service_deployment_status (NEVER_DEPLOYED |
  *   OUT_OF_DATE | UP_TO_DATE), is_part_last_deployment, status_details {action, status,
  *   sub_action}, deployment_request_id (uuid, nullable), deployment_requests_count; optional
@@ -92,6 +94,8 @@ export interface FakeQovery {
   deployments(jobId: string): string[];
   /** Most deploy calls of the job that were open at the same moment. */
   maxConcurrentDeploys(jobId: string): number;
+  /** POST /deploymentQueue/{id}/cancelDeployment calls, with the request id in the path. */
+  cancelCalls(): RecordedRequest[];
   /** Deploy calls open now, over every job. */
   openDeploys(): number;
   setDeployDelay(ms: number): void;
@@ -128,6 +132,7 @@ const HelmDeployBody = z.object({
 
 /** The service kinds with a deploy and a status endpoint, as Qovery's API names them in paths. */
 export type ServiceKind = 'job' | 'application' | 'container' | 'helm';
+const CANCEL_PATH = /^\/deploymentQueue\/([^/]+)\/cancelDeployment$/;
 const SERVICE_PATH = /^\/(job|application|container|helm)\/([^/]+)\/(deploy|status)$/;
 
 /** Why Qovery would refuse this deploy with a 400, or undefined when it is well formed. */
@@ -163,6 +168,8 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   const requests: RecordedRequest[] = [];
   const jobs = new Map<string, JobState>();
   const deployScripts = new Map<string, FakeAnswer[]>();
+  /** Each accepted deployment request: whether Qovery began it (a status read past its queued state) or it was cancelled. */
+  const deploymentRequests = new Map<string, { started: boolean; cancelled: boolean }>();
   const statusScripts = new Map<string, readonly StatusStep[]>();
   const sockets = new Set<Socket>();
   const pendingDelays = new Set<() => void>();
@@ -215,6 +222,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     const action = actionFor(query.forceEvent ?? null);
     const id = randomUUID();
     state.deployments.push(id);
+    deploymentRequests.set(id, { started: false, cancelled: false });
     rec.acceptedAs = id;
     state.current = {
       state: queuedStateFor(action),
@@ -250,7 +258,20 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if ('error' in step) return sendError(res, { status: step.error });
     if ('stale' in step) return sendJson(res, 200, buildStatus(jobId, state.previous));
     state.current = { ...state.current, state: step.state };
+    const request = deploymentRequests.get(state.current.deploymentRequestId ?? '');
+    if (request && !step.state.endsWith('QUEUED')) request.started = true;
     sendJson(res, 200, buildStatus(jobId, state.current));
+  };
+
+  // 202 with no body while the request is still queued; 409 once it began or was cancelled (cancelDeploymentRequest).
+  const handleCancel = (requestId: string, res: ServerResponse): void => {
+    const request = deploymentRequests.get(requestId);
+    if (!request) return sendError(res, { status: 404, detail: `deployment request ${requestId} not found` });
+    if (request.started || request.cancelled) {
+      return sendError(res, { status: 409, detail: 'Deployment request is already cancelled or an operation is in progress' });
+    }
+    request.cancelled = true;
+    res.writeHead(202).end();
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -272,6 +293,8 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (!authorized(req.headers.authorization, token)) return sendError(res, { status: 401 });
     if (kind && deployJob !== undefined) return handleDeploy(kind, deployJob, rec, res);
     if (kind && statusJob !== undefined) return handleStatus(kind, statusJob, res);
+    const cancel = req.method === 'POST' ? CANCEL_PATH.exec(url.pathname)?.[1] : undefined;
+    if (cancel !== undefined) return handleCancel(cancel, res);
     sendError(res, { status: 404 });
   };
 
@@ -311,6 +334,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     },
     deployments: (jobId) => [...(jobs.get(jobId)?.deployments ?? [])],
     maxConcurrentDeploys: (jobId) => jobs.get(jobId)?.maxInFlight ?? 0,
+    cancelCalls: () => requests.filter((r) => r.method === 'POST' && CANCEL_PATH.test(r.path)),
     openDeploys: () => [...jobs.values()].reduce((open, state) => open + state.inFlight, 0),
     setDeployDelay: (ms) => {
       deployDelay = ms;

@@ -7,6 +7,7 @@ const CONTAINER = '00000000-0000-4000-8000-0000000000c1';
 const CHART = '00000000-0000-4000-8000-0000000000e1';
 const HELM_GIT = '00000000-0000-4000-8000-0000000000e2';
 const MOVING = '00000000-0000-4000-8000-0000000000c2';
+const QUEUED = '00000000-0000-4000-8000-0000000000c3';
 
 const RULES = `
 sources:
@@ -40,6 +41,12 @@ routes:
     match: { image: "harbor.example.com/apps/web" }
     target: { containerId: ${MOVING} }
     deploy: tag
+  - name: queued-image
+    source: hub
+    match: { image: acme/queued }
+    target: { containerId: ${QUEUED} }
+    deploy: tag
+    cancelSuperseded: true
   - name: chart-from-git
     source: github
     match: { repository: acme/charts, branch: main }
@@ -130,6 +137,38 @@ describe('every Qovery service kind is a target', () => {
     const unchanged = await finalDeployment(again.json.deployments[0].id, 'ignored');
     expect(unchanged.reason).toMatch(/^unchanged: tag main at sha256:b{64} is what the last successful deployment dep_\w+ deployed$/);
     expect(relay.fake.deployCalls(MOVING).map((c) => c.body)).toEqual([{ image_tag: 'main' }, { image_tag: 'main' }]);
+  });
+
+  it('cancelSuperseded: a deployment Qovery still has queued is cancelled there when a newer one supersedes it', async () => {
+    relay = await startTestRelay(RULES);
+    // Queued at Qovery for ~1 s of 30 ms polls, so the first is still waiting when the second arrives.
+    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYMENT_QUEUED', reads: 40 }, { state: 'DEPLOYING' }, { state: 'DEPLOYED' }]);
+    const first = (await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '1.0.0' }))).json.deployments[0].id;
+    await expect.poll(async () => (await relay.get(`/deployments/${first}`)).json.status, { timeout: 10_000 }).toMatch(/accepted|in_progress/);
+    const second = (await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '1.0.1' }))).json.deployments[0].id;
+
+    const cancelled = await finalDeployment(first, 'superseded');
+    const [firstRequest] = relay.fake.deployments(QUEUED);
+    expect(relay.fake.cancelCalls().map((c) => c.path)).toEqual([`/deploymentQueue/${firstRequest}/cancelDeployment`]);
+    expect(cancelled).toMatchObject({
+      supersededBy: second,
+      reason: expect.stringMatching(/^cancelled at Qovery \(deployment request [0-9a-f-]+\) while still queued there/),
+    });
+    expect(cancelled.transitions.at(-1)).toMatchObject({ status: 'superseded', httpStatus: 202 });
+    await finalDeployment(second);
+  });
+
+  it('cancelSuperseded: a deployment Qovery has begun is not cancelled, and the history says why', async () => {
+    relay = await startTestRelay(RULES);
+    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYING', reads: 40 }, { state: 'DEPLOYED' }]);
+    const first = (await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '2.0.0' }))).json.deployments[0].id;
+    await expect.poll(async () => (await relay.get(`/deployments/${first}`)).json.qoveryState, { timeout: 10_000 }).toBe('DEPLOYING');
+    await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '2.0.1' }));
+    const superseded = await finalDeployment(first, 'superseded');
+    expect(relay.fake.cancelCalls()).toEqual([]);
+    expect(superseded.transitions.map((t: any) => t.detail)).toContainEqual(
+      expect.stringMatching(/^not cancelled at Qovery although dep_\w+ supersedes it: Qovery had begun it \(DEPLOYING\)$/),
+    );
   });
 
   it('GET /deployments filters by targetKind and targetId', async () => {

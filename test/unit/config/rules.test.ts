@@ -54,8 +54,17 @@ describe('parseRules', () => {
         target: { jobId: JOB_1 },
         deploy: 'commit',
         allowDowngrade: false,
+        cancelSuperseded: false,
       },
-      { name: 'worker-release', source: 'hub', match: { image: 'acme/worker', tag: 'v*' }, target: { jobId: JOB_2 }, deploy: 'tag', allowDowngrade: false },
+      {
+        name: 'worker-release',
+        source: 'hub',
+        match: { image: 'acme/worker', tag: 'v*' },
+        target: { jobId: JOB_2 },
+        deploy: 'tag',
+        allowDowngrade: false,
+        cancelSuperseded: false,
+      },
     ]);
   });
 
@@ -263,6 +272,16 @@ describe('parseRules', () => {
 });
 
 describe('route targets: every Qovery service kind', () => {
+  it('reads every route example of the README Targets section', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+    const section = readme.slice(readme.indexOf('### Targets'), readme.indexOf('## HTTP API'));
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    const sources =
+      'sources:\n  - { name: github, type: github, secret: s }\n  - { name: hub, type: dockerhub, token: hub-token-0123456789 }\n  - { name: harbor, type: harbor, header: { value: h } }\n';
+    for (const block of blocks) expect(parseRules(`${sources}routes:\n${block}`, ENV).routes).toHaveLength(1);
+  });
+
   const APP = '00000000-0000-4000-8000-0000000000a1';
   const text = (fields: Record<string, unknown>) => rulesText({ routes: [route(fields)] });
 
