@@ -58,6 +58,24 @@ describe('deploy-relay check-config', () => {
     expect(output).toContain(`rules file ${file}: routes.1.source: no source is named "quay"`);
   });
 
+  it('names a route whose deploy: its service kind cannot take', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'relay-check-'));
+    const file = join(dir, 'rules.yaml');
+    await writeFile(
+      file,
+      [
+        'sources:',
+        '  - { name: hub, type: dockerhub, token: hub-token-0123456789 }',
+        'routes:',
+        '  - { name: web, source: hub, target: { applicationId: 00000000-0000-4000-8000-0000000000a1 }, deploy: tag }',
+        '',
+      ].join('\n'),
+    );
+    const { code, output } = await checkConfig([file], {});
+    expect(code).toBe(1);
+    expect(output).toContain(`rules file ${file}: routes.0.deploy: route "web": an application is deployed by commit, not by tag`);
+  });
+
   it('exits 0 with a short summary for the example files as shipped', async () => {
     const { code, output } = await checkConfig([join(ROOT, 'relay.config.example.yaml')], EXAMPLE_ENV);
     expect(output).toMatch(
