@@ -345,6 +345,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     reset: () => {
       requests.length = 0; // same array, so a test holding `requests` keeps seeing the log
       jobs.clear();
+      deploymentRequests.clear();
       deployScripts.clear();
       statusScripts.clear();
       token = options.token;

@@ -229,3 +229,40 @@ describe('fake Qovery: hanging calls', () => {
     await expect(pending).rejects.toThrow();
   });
 });
+
+describe('fake Qovery: applications, containers, helm services and the deployment queue', () => {
+  const post = (path: string, body: unknown) =>
+    fetch(`${fake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('takes each kind at its own deploy path, with the body its OpenAPI request schema requires, and 400 without it', async () => {
+    const id = randomUUID();
+    for (const [path, good, bad] of [
+      [`/application/${id}/deploy`, { git_commit_id: 'a'.repeat(40) }, { image_tag: 'v1' }],
+      [`/container/${id}/deploy`, { image_tag: 'v1' }, { git_commit_id: 'a'.repeat(40) }],
+      [`/helm/${id}/deploy`, { chart_version: '1.2.3' }, { chart_version: '1.2.3', git_commit_id: 'a'.repeat(40) }],
+    ] as const) {
+      expect((await post(path, bad)).status).toBe(400);
+      const accepted = await post(path, good);
+      expect(accepted.status).toBe(202);
+      StatusSchema.parse(await accepted.json());
+    }
+    const status = await fetch(`${fake.url}/container/${id}/status`);
+    expect(StatusSchema.parse(await status.json()).id).toBe(id);
+  });
+
+  it('cancels a deployment request while it is queued (202, no body), and answers 409 once it began or was cancelled', async () => {
+    const id = randomUUID();
+    fake.scriptStatus(id, [{ state: 'DEPLOYMENT_QUEUED', reads: 2 }, { state: 'DEPLOYING' }]);
+    const queued = StatusSchema.parse(await (await post(`/container/${id}/deploy`, { image_tag: 'v1' })).json()).deployment_request_id;
+    const cancel = await post(`/deploymentQueue/${queued}/cancelDeployment`, {});
+    expect(cancel.status).toBe(202);
+    expect(await cancel.text()).toBe('');
+    expect((await post(`/deploymentQueue/${queued}/cancelDeployment`, {})).status).toBe(409);
+
+    const begun = StatusSchema.parse(await (await post(`/container/${id}/deploy`, { image_tag: 'v2' })).json()).deployment_request_id;
+    for (let i = 0; i < 3; i++) await fetch(`${fake.url}/container/${id}/status`);
+    expect((await post(`/deploymentQueue/${begun}/cancelDeployment`, {})).status).toBe(409);
+    expect((await post(`/deploymentQueue/${randomUUID()}/cancelDeployment`, {})).status).toBe(404);
+    expect(fake.cancelCalls()).toHaveLength(4);
+  });
+});
