@@ -8,7 +8,17 @@ import { credentialsOf, describeEmpty, isEmptyCredential, isPlaceholder, without
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { templateProblems } from './template.js';
-import { aKind, FORCE_EVENTS, TARGET_KIND_NAMES, TARGET_KINDS, type DeployMode, type Target, type TargetKind } from '../qovery/targets.js';
+import {
+  aKind,
+  FORCE_EVENTS,
+  isRelease,
+  TARGET_KIND_NAMES,
+  TARGET_KINDS,
+  type DeploymentTarget,
+  type DeployMode,
+  type Target,
+  type TargetKind,
+} from '../qovery/targets.js';
 
 /** A glob or `/regex/flags`; a regex that does not compile is named here, not at the first webhook. */
 const pattern = z
@@ -99,28 +109,51 @@ const deploySchema = z.union([
 
 const serviceId = z.string().uuid();
 
-/** Exactly one of the kinds' keys (`jobId`, `applicationId`, `containerId`, `helmId`). */
+const serviceKeys = Object.fromEntries(TARGET_KIND_NAMES.map((kind) => [TARGET_KINDS[kind].ruleKey, serviceId.optional()])) as Record<
+  (typeof TARGET_KINDS)[TargetKind]['ruleKey'],
+  z.ZodOptional<typeof serviceId>
+>;
+const SERVICE_KEYS = TARGET_KIND_NAMES.map((kind) => TARGET_KINDS[kind].ruleKey);
+
+function exactlyOne(target: Partial<Record<string, unknown>>, keys: readonly string[], ctx: z.RefinementCtx, what: string): void {
+  const named = keys.filter((key) => target[key] !== undefined);
+  if (named.length === 1) return;
+  const found = named.length === 0 ? 'none' : named.join(' and ');
+  ctx.addIssue({ code: 'custom', message: `name exactly one ${what}: ${keys.join(', ')} (found ${found})` });
+}
+
+/** One service of a release: exactly one of the kinds' keys. */
+const releasedServiceSchema = z
+  .object(serviceKeys)
+  .strict()
+  .superRefine((service, ctx) => exactlyOne(service, SERVICE_KEYS, ctx, 'service'));
+
+/**
+ * Exactly one of the kinds' keys (`jobId`, `applicationId`, `containerId`, `helmId`), or an
+ * `environmentId` with the `services` released together in one call.
+ */
 const targetSchema = z
   .object({
-    ...(Object.fromEntries(TARGET_KIND_NAMES.map((kind) => [TARGET_KINDS[kind].ruleKey, serviceId.optional()])) as Record<
-      (typeof TARGET_KINDS)[TargetKind]['ruleKey'],
-      z.ZodOptional<typeof serviceId>
-    >),
+    ...serviceKeys,
+    environmentId: serviceId.optional(),
+    services: z.array(releasedServiceSchema).min(1).optional(),
     forceEvent: z.enum(FORCE_EVENTS).optional(),
   })
   .strict()
   .superRefine((target, ctx) => {
-    const keys = TARGET_KIND_NAMES.map((kind) => TARGET_KINDS[kind].ruleKey);
-    const named = keys.filter((key) => target[key] !== undefined);
-    if (named.length !== 1) {
-      const found = named.length === 0 ? 'none' : named.join(' and ');
-      ctx.addIssue({ code: 'custom', message: `name exactly one service: ${keys.join(', ')} (found ${found})` });
+    exactlyOne(target, [...SERVICE_KEYS, 'environmentId'], ctx, 'service');
+    if ((target.environmentId === undefined) !== (target.services === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['services'], message: 'an environmentId and its services go together: the services are what the release deploys' });
     }
+    const ids = (target.services ?? []).map((service) => routeServiceOf(service).id);
+    const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (repeated) ctx.addIssue({ code: 'custom', path: ['services'], message: `service ${repeated} is listed twice` });
     const kind = targetKindOf(target);
-    const allowed: readonly string[] = kind ? TARGET_KINDS[kind].forceEvents : FORCE_EVENTS;
+    const allowed: readonly string[] = kind ? TARGET_KINDS[kind].forceEvents : [];
     if (target.forceEvent !== undefined && !allowed.includes(target.forceEvent)) {
       const takes = allowed.length > 0 ? `takes ${allowed.join(', ')}` : 'takes none';
-      ctx.addIssue({ code: 'custom', path: ['forceEvent'], message: `${kind ? aKind(kind) : 'this target'} ${takes}, not forceEvent ${target.forceEvent}` });
+      const what = kind ? aKind(kind) : target.environmentId !== undefined ? 'a release' : 'this target';
+      ctx.addIssue({ code: 'custom', path: ['forceEvent'], message: `${what} ${takes}, not forceEvent ${target.forceEvent}` });
     }
   });
 
@@ -136,27 +169,31 @@ const routeSchema = z
   })
   .strict()
   .superRefine((route, ctx) => {
-    const kind = targetKindOf(route.target);
     const mode = typeof route.deploy === 'string' ? route.deploy : 'tag';
-    const modes: readonly DeployMode[] = kind ? TARGET_KINDS[kind].modes : [];
-    if (kind && !modes.includes(mode)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['deploy'],
-        message: `route "${route.name}": ${aKind(kind)} is deployed by ${modes.join(' or ')}, not by ${mode}`,
-      });
+    const target = routeTarget(route);
+    for (const service of isRelease(target) ? target.services : [target]) {
+      const modes: readonly DeployMode[] = TARGET_KINDS[service.kind].modes;
+      if (modes.includes(mode)) continue;
+      const which = isRelease(target) ? `${aKind(service.kind)} in its release (${service.id})` : aKind(service.kind);
+      ctx.addIssue({ code: 'custom', path: ['deploy'], message: `route "${route.name}": ${which} is deployed by ${modes.join(' or ')}, not by ${mode}` });
     }
   });
 
-/** Which kind of service a route's target names (the schema allows exactly one). */
+/** Which kind of service a target names (the schema allows exactly one). */
 function targetKindOf(target: Partial<Record<string, unknown>>): TargetKind | undefined {
   return TARGET_KIND_NAMES.find((kind) => target[TARGET_KINDS[kind].ruleKey] !== undefined);
 }
 
-/** The service a route deploys. */
-export function routeTarget(route: RouteRule): Target {
-  const kind = targetKindOf(route.target) ?? 'job';
-  return { kind, id: String(route.target[TARGET_KINDS[kind].ruleKey as keyof RouteRule['target']]) };
+function routeServiceOf(service: Partial<Record<string, unknown>>): Target {
+  const kind = targetKindOf(service) ?? 'job';
+  return { kind, id: String(service[TARGET_KINDS[kind].ruleKey]) };
+}
+
+/** What a route deploys: one service, or an environment's services together. */
+export function routeTarget(route: RouteRule): DeploymentTarget {
+  const { environmentId, services } = route.target;
+  if (environmentId !== undefined && services) return { kind: 'environment', id: environmentId, services: services.map(routeServiceOf) };
+  return routeServiceOf(route.target);
 }
 
 const rulesSchema = z

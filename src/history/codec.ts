@@ -19,7 +19,7 @@ const deploymentHash = z.object(
 
 /** Deployments stored before other kinds than jobs existed name only their job. */
 const asStoredBeforeTargets = (hash: Record<string, string>): Record<string, string> =>
-  hash.targetKind === undefined && hash.jobId !== undefined ? { targetKind: 'job', targetId: hash.jobId, lane: hash.jobId, ...hash } : hash;
+  hash.targetKind === undefined && hash.jobId !== undefined ? { targetKind: 'job', targetId: hash.jobId, lanes: hash.jobId, ...hash } : hash;
 
 export function decodeDeploymentState(hash: Record<string, string>): DeploymentState | undefined {
   return hash.id ? deploymentHash.parse(asStoredBeforeTargets(hash)) : undefined;

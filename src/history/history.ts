@@ -3,10 +3,19 @@ import { decodeDelivery, decodeDeployment, decodeDeploymentState, toHashPairs } 
 import type { DeploymentMetrics } from '../metrics/registry.js';
 import type { DeploymentIndexField, RelayKeys } from '../redis/keys.js';
 import { luaScript, type RedisClient } from '../redis/scripts.js';
-import { allowedFrom, TERMINAL_STATUSES, type Delivery, type Deployment, type DeploymentState, type DeploymentStatus, type Transition } from './model.js';
+import {
+  allowedFrom,
+  lanesOfState,
+  TERMINAL_STATUSES,
+  type Delivery,
+  type Deployment,
+  type DeploymentState,
+  type DeploymentStatus,
+  type Transition,
+} from './model.js';
 import { pageIndex, type Page } from './queries.js';
 import { createRetention, type Retention } from './retention.js';
-import { laneOf, type Target, type TargetKind } from '../qovery/targets.js';
+import { isRelease, lanesOf, type DeploymentKind, type DeploymentTarget } from '../qovery/targets.js';
 import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
 
 const recordDeliveryScript = luaScript(RECORD_DELIVERY);
@@ -17,7 +26,7 @@ const forgetDeliveryScript = luaScript(FORGET_DELIVERY);
 export type NewDeployment = Readonly<
   Pick<DeploymentState, 'id' | 'route' | 'forceEvent' | 'imageTag' | 'imageDigest' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade' | 'cancelSuperseded'>
 > & {
-  readonly target: Target;
+  readonly target: DeploymentTarget;
 };
 
 /** A transition as recorded, less its time (the history stamps it), plus what changes with it. */
@@ -26,7 +35,7 @@ export interface TransitionInput extends Omit<Transition, 'at'> {
   readonly set?: Partial<
     Pick<
       DeploymentState,
-      'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain' | 'dryRun'
+      'qoveryState' | 'deploymentRequestId' | 'supersededBy' | 'reason' | 'intentAt' | 'acceptedAt' | 'leftTerminal' | 'uncertain' | 'dryRun' | 'services'
     >
   >;
   /** Counts a new deploy attempt. */
@@ -40,7 +49,7 @@ export type TransitionResult =
 
 export interface DeploymentFilter {
   readonly jobId?: string;
-  readonly targetKind?: TargetKind;
+  readonly targetKind?: DeploymentKind;
   readonly targetId?: string;
   readonly status?: DeploymentStatus;
   readonly route?: string;
@@ -92,6 +101,16 @@ export function createHistory(deps: {
   // The transition script reads the job id from the deployment, so it gets the key around it.
   const aroundJobId = keys.jobPending('\n').split('\n');
 
+  /**
+   * A deployment's per-service indexes (one per lane, so `?jobId=` finds releases too, and a
+   * release's own) and its pending sets (one per lane: newest-wins runs per service).
+   */
+  function deploymentIndexes(target: DeploymentTarget): { indexes: string[]; pending: string[] } {
+    const lanes = lanesOf(target);
+    const own = isRelease(target) ? [keys.deploymentIndex('job', `environment:${target.id}`)] : [];
+    return { indexes: [...lanes.map((lane) => keys.deploymentIndex('job', lane)), ...own], pending: lanes.map((lane) => keys.jobPending(lane)) };
+  }
+
   /** The keys one delivery's record touches, in the order RECORD_DELIVERY and FORGET_DELIVERY read them. */
   function deliveryKeys(delivery: Delivery, deployments: readonly NewDeployment[], signature: string | undefined): string[] {
     const scriptKeys = [
@@ -105,17 +124,18 @@ export function createHistory(deps: {
       keys.deploymentIndex('source', delivery.source),
     ];
     for (const d of deployments) {
-      scriptKeys.push(
-        keys.deployment(d.id),
-        keys.transitions(d.id),
-        keys.deploymentIndex('job', laneOf(d.target)),
-        keys.deploymentIndex('route', d.route),
-        keys.jobPending(laneOf(d.target)),
-      );
+      const { indexes, pending } = deploymentIndexes(d.target);
+      scriptKeys.push(keys.deployment(d.id), keys.transitions(d.id), keys.deploymentIndex('route', d.route), ...indexes, ...pending);
     }
     if (signature !== undefined) scriptKeys.push(keys.deliverySignature(delivery.source, signature));
     return scriptKeys;
   }
+
+  /** Each deployment's id with the counts of its indexes and pending sets, as the scripts walk their keys. */
+  const keyCounts = (d: NewDeployment): [string, number, number] => {
+    const { indexes, pending } = deploymentIndexes(d.target);
+    return [d.id, indexes.length, pending.length];
+  };
 
   async function loadDeployments(ids: readonly string[]): Promise<Array<Deployment | undefined>> {
     if (ids.length === 0) return [];
@@ -171,6 +191,7 @@ export function createHistory(deps: {
         keys.delivery(''),
         expiry.indexes,
         expiry.record,
+        options.signature !== undefined ? '1' : '0',
       ];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
@@ -180,7 +201,8 @@ export function createHistory(deps: {
           targetKind: target.kind,
           targetId: target.id,
           ...(target.kind === 'job' && { jobId: target.id }),
-          lane: laneOf(target),
+          ...(isRelease(target) && { services: JSON.stringify(target.services) }),
+          lanes: lanesOf(target).join(','),
           deliveryId: delivery.id,
           source: delivery.source,
           status: 'queued',
@@ -192,11 +214,12 @@ export function createHistory(deps: {
         });
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
         const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
-        args.push(d.id, order, JSON.stringify(transition), event, pairs.length, ...pairs);
+        const [, indexCount, pendingCount] = keyCounts(d);
+        args.push(d.id, order, JSON.stringify(transition), event, indexCount, pendingCount, pairs.length, ...pairs);
       }
       const scriptKeys = deliveryKeys(delivery, deployments, options.signature);
       const via = options.via ?? redis;
-      const touched = { source: delivery.source, lanes: deployments.map((d) => laneOf(d.target)), routes: deployments.map((d) => d.route) };
+      const touched = { source: delivery.source, lanes: deployments.flatMap((d) => lanesOf(d.target)), routes: deployments.map((d) => d.route) };
       const [existing] = await Promise.all([recordDeliveryScript(via, scriptKeys, args), retention.afterWrite(via, touched)]);
       return typeof existing === 'string' ? { created: false, existing: JSON.parse(existing) as Delivery } : { created: true };
     },
@@ -207,7 +230,7 @@ export function createHistory(deps: {
      */
     async forgetDelivery(delivery: Delivery, deployments: readonly NewDeployment[], signature?: string): Promise<boolean> {
       const member = keys.deliveryMember(delivery.source, delivery.id);
-      const args = [member, delivery.id, delivery.source, deployments.length, ...deployments.map((d) => d.id)];
+      const args = [member, delivery.id, delivery.source, deployments.length, signature !== undefined ? '1' : '0', ...deployments.flatMap(keyCounts)];
       return (await forgetDeliveryScript(redis, deliveryKeys(delivery, deployments, signature), args)) === 1;
     },
 
@@ -284,8 +307,9 @@ export function createHistory(deps: {
 
     /** The most selective index drives the walk; the other filters are applied to loaded items. */
     listDeployments(filter: DeploymentFilter): Promise<Page<Deployment>> {
-      // The per-service index is keyed by lane: a jobId, or a kind and an id together.
-      const lane = filter.jobId ?? (filter.targetId !== undefined ? laneOf({ kind: filter.targetKind ?? 'job', id: filter.targetId }) : undefined);
+      // The per-service index is keyed by lane: a jobId, or a kind and an id together (`environment:<id>` for a release).
+      const byTarget = filter.targetId !== undefined && filter.targetKind !== undefined ? `${filter.targetKind}:${filter.targetId}` : undefined;
+      const lane = filter.jobId ?? (filter.targetKind === 'job' ? filter.targetId : byTarget);
       const indexed: Array<[DeploymentIndexField, string | undefined]> = [
         ['job', lane],
         ['status', filter.status],
@@ -300,7 +324,8 @@ export function createHistory(deps: {
         filter,
         loadDeployments,
         (d) =>
-          (filter.jobId === undefined || d.jobId === filter.jobId) &&
+          // A release that deploys the job counts as one of its deployments.
+          (filter.jobId === undefined || lanesOfState(d).includes(filter.jobId)) &&
           (filter.targetKind === undefined || d.targetKind === filter.targetKind) &&
           (filter.targetId === undefined || d.targetId === filter.targetId) &&
           (filter.status === undefined || d.status === filter.status) &&

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TARGET_KIND_NAMES, type Target } from '../qovery/targets.js';
+import { DEPLOYMENT_KINDS, type DeploymentTarget, type Target } from '../qovery/targets.js';
 
 /**
  * The deployment lifecycle. Every change of status goes through `history.transition`, which
@@ -58,11 +58,13 @@ export const deploymentStateSchema = z.object({
   route: z.string(),
   source: z.string(),
   /** The Qovery service deployed; `jobId` repeats the id for jobs, as before other kinds existed. */
-  targetKind: z.enum(TARGET_KIND_NAMES),
+  targetKind: z.enum(DEPLOYMENT_KINDS),
   targetId: z.string(),
   jobId: z.string().optional(),
-  /** The service's name for newest-wins, its lock and its last deploy (`laneOf`). */
-  lane: z.string(),
+  /** A release's services as JSON `[{kind, id, state?}]`, each with the last state Qovery reported for it. */
+  services: z.string().optional(),
+  /** The services' names for newest-wins, their locks and their last deploys (`laneOf`), comma-separated. */
+  lanes: z.string(),
   forceEvent: z.string().optional(),
   imageTag: z.string().optional(),
   /** The pushed image's digest, when a registry told it: the same digest deployed again is unchanged. */
@@ -96,10 +98,23 @@ export const deploymentStateSchema = z.object({
 
 export type DeploymentState = z.infer<typeof deploymentStateSchema>;
 
-export const targetOf = (d: Pick<DeploymentState, 'targetKind' | 'targetId'>): Target => ({ kind: d.targetKind, id: d.targetId });
+/** A released service as recorded: its target and the last state Qovery reported for it. */
+export interface ReleasedService extends Target {
+  readonly state?: string;
+}
+
+export const releasedServicesOf = (d: Pick<DeploymentState, 'services'>): ReleasedService[] =>
+  d.services === undefined ? [] : (JSON.parse(d.services) as ReleasedService[]);
+
+export function targetOf(d: Pick<DeploymentState, 'targetKind' | 'targetId' | 'services'>): DeploymentTarget {
+  if (d.targetKind === 'environment') return { kind: 'environment', id: d.targetId, services: releasedServicesOf(d) };
+  return { kind: d.targetKind, id: d.targetId };
+}
+
+export const lanesOfState = (d: Pick<DeploymentState, 'lanes'>): string[] => d.lanes.split(',');
 
 export interface Deployment extends DeploymentState {
-  readonly target: Target;
+  readonly target: DeploymentTarget;
   readonly transitions: readonly Transition[];
 }
 

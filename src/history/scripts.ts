@@ -15,16 +15,17 @@
 
 // KEYS: 1 delivery, 2 deliveries index, 3 deliveries by source, 4 deliveries by outcome,
 // 5 delivery id -> source, 6 deployments index, 7 queued-status index, 8 deployments by source;
-// then per deployment: its hash, its transitions, by job, by route, the job's pending set; last,
-// when the content was signed, the key that remembers its signature.
+// then per deployment: its hash, its transitions, by route, its m per-service indexes (one per
+// lane, and a release's own) and its p pending sets (one per lane); last, when the content was
+// signed, the key that remembers its signature.
 // ARGV: 1 delivery JSON, 2 index member, 3 score, 4 delivery expiry (ms), 5 source, 6 delivery
 // event JSON, 7 events channel, 8 deployment count, 9 the delivery key head, 10 expiry (ms) of
-// deployments and of the indexes, 11 expiry of the outcome index; then per deployment: id, push
-// order, transition JSON, event JSON, n, and n hash field/value strings.
+// deployments and of the indexes, 11 expiry of the outcome index, 12 '1' when signed; then per
+// deployment: id, push order, transition JSON, event JSON, m, p, n, and n hash field/value strings.
 // Returns the stored delivery JSON when this delivery id, or this signed content, is already stored.
 export const RECORD_DELIVERY = `#!lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[1]) end
-local signature = KEYS[9 + 5 * tonumber(ARGV[8])]
+local signature = ARGV[12] == '1' and KEYS[#KEYS] or nil
 if signature then
   local seen = redis.call('GET', signature)
   if seen then
@@ -44,10 +45,10 @@ redis.call('SET', KEYS[5], ARGV[5], 'PXAT', ARGV[4])
 index(KEYS[2], score, member, expires)
 index(KEYS[3], score, member, expires)
 index(KEYS[4], score, member, ARGV[11])
-local k, a = 9, 12
+local k, a = 9, 13
 for _ = 1, tonumber(ARGV[8]) do
-  local id, order, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 4])
-  redis.call('HSET', KEYS[k], unpack(ARGV, a + 5, a + 4 + n))
+  local id, order, m, p, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  redis.call('HSET', KEYS[k], unpack(ARGV, a + 7, a + 6 + n))
   redis.call('PEXPIREAT', KEYS[k], expires)
   redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
   redis.call('PEXPIREAT', KEYS[k + 1], expires)
@@ -55,10 +56,10 @@ for _ = 1, tonumber(ARGV[8]) do
   index(KEYS[7], score, id, expires)
   index(KEYS[8], score, id, expires)
   index(KEYS[k + 2], score, id, expires)
-  index(KEYS[k + 3], score, id, expires)
-  index(KEYS[k + 4], order, id, expires)
+  for i = 1, m do index(KEYS[k + 2 + i], score, id, expires) end
+  for i = 1, p do index(KEYS[k + 2 + m + i], order, id, expires) end
   redis.call('PUBLISH', ARGV[7], ARGV[a + 3])
-  k, a = k + 5, a + 5 + n
+  k, a = k + 3 + m + p, a + 7 + n
 end
 redis.call('PUBLISH', ARGV[7], ARGV[6])
 return false
@@ -66,13 +67,13 @@ return false
 
 // KEYS: 1 deployment hash, 2 its transitions. ARGV: 1 new status, 2 allowed-from list as ",a,b,",
 // 3 transition JSON, 4 updatedAt, 5 leaves-pending flag, 6 count-attempt flag, 7 status index
-// head, 8 and 9 the service's pending-set key around its lane, 10 events channel, 11 expiry (ms):
+// head, 8 and 9 a pending-set key around its lane (the deployment's lanes are comma-separated), 10 events channel, 11 expiry (ms):
 // every transition re-arms it, so a deployment still moving never expires under its deploy; then
 // field/value strings to set with the transition.
 // Returns { 1, previous } when applied, { 0, current or 'missing' } when refused.
 export const TRANSITION = `#!lua
--- The service's lane names its pending set; deployments stored before lanes existed have only a jobId.
-local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'lane', 'id', 'jobId')
+-- The services' lanes name their pending sets; deployments stored before lanes existed have only a jobId.
+local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'lanes', 'id', 'jobId')
 if not current[1] then return { 0, 'missing' } end
 if not string.find(ARGV[2], ',' .. current[1] .. ',', 1, true) then return { 0, current[1] } end
 local status, expires = ARGV[1], ARGV[11]
@@ -86,7 +87,9 @@ if current[1] ~= status then
   redis.call('ZADD', ARGV[7] .. status, current[2], current[4])
   redis.call('PEXPIREAT', ARGV[7] .. status, expires)
 end
-if ARGV[5] == '1' then redis.call('ZREM', ARGV[8] .. (current[3] or current[5]) .. ARGV[9], current[4]) end
+if ARGV[5] == '1' then
+  for lane in string.gmatch(current[3] or current[5], '[^,]+') do redis.call('ZREM', ARGV[8] .. lane .. ARGV[9], current[4]) end
+end
 redis.call('PUBLISH', ARGV[10], cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1] }))
 return { 1, current[1], current[2] }
 `;
@@ -94,12 +97,15 @@ return { 1, current[1], current[2] }
 // Undoes RECORD_DELIVERY for a delivery whose answer was a 5xx, so the sender's retry is stored as
 // new: only while every one of its deployments is still queued (no worker has touched it).
 // KEYS as RECORD_DELIVERY's, the queued-status index included. ARGV: 1 index member, 2 delivery id,
-// 3 source, 4 deployment count, then the deployment ids. Returns 1 when forgotten, 0 when kept.
+// 3 source, 4 deployment count, 5 '1' when signed, then per deployment: id, m, p (its index and
+// pending-set counts). Returns 1 when forgotten, 0 when kept.
 export const FORGET_DELIVERY = `#!lua
 local n = tonumber(ARGV[4])
+local k = 9
 for i = 1, n do
-  local status = redis.call('HGET', KEYS[4 + 5 * i], 'status')
+  local status = redis.call('HGET', KEYS[k], 'status')
   if status and status ~= 'queued' then return 0 end
+  k = k + 3 + tonumber(ARGV[4 + 3 * i]) + tonumber(ARGV[5 + 3 * i])
 end
 local member = ARGV[1]
 redis.call('DEL', KEYS[1])
@@ -107,17 +113,17 @@ redis.call('ZREM', KEYS[2], member)
 redis.call('ZREM', KEYS[3], member)
 redis.call('ZREM', KEYS[4], member)
 if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
+k = 9
 for i = 1, n do
-  local id, k = ARGV[4 + i], 4 + 5 * i
+  local id, m, p = ARGV[3 + 3 * i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
   redis.call('DEL', KEYS[k], KEYS[k + 1])
   redis.call('ZREM', KEYS[6], id)
   redis.call('ZREM', KEYS[7], id)
   redis.call('ZREM', KEYS[8], id)
-  redis.call('ZREM', KEYS[k + 2], id)
-  redis.call('ZREM', KEYS[k + 3], id)
-  redis.call('ZREM', KEYS[k + 4], id)
+  for j = k + 2, k + 2 + m + p do redis.call('ZREM', KEYS[j], id) end
+  k = k + 3 + m + p
 end
-local signature = KEYS[9 + 5 * n]
+local signature = ARGV[5] == '1' and KEYS[#KEYS] or nil
 if signature and redis.call('GET', signature) == member then redis.call('DEL', signature) end
 return 1
 `;

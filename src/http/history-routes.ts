@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { History } from '../history/history.js';
 import { DELIVERY_OUTCOMES, DEPLOYMENT_STATUSES, type Deployment } from '../history/model.js';
 import { MAX_DELIVERY_ID_LENGTH } from '../sources/types.js';
-import { TARGET_KIND_NAMES } from '../qovery/targets.js';
+import { DEPLOYMENT_KINDS } from '../qovery/targets.js';
 import { requireApiToken } from './auth.js';
 import { requireStore } from './store-available.js';
 import { sendError } from './errors.js';
@@ -14,7 +14,7 @@ const deploymentQuery = z
   .object({
     ...page,
     jobId: z.string().optional(),
-    targetKind: z.enum(TARGET_KIND_NAMES).optional(),
+    targetKind: z.enum(DEPLOYMENT_KINDS).optional(),
     targetId: z.string().optional(),
     status: z.enum(DEPLOYMENT_STATUSES).optional(),
     route: z.string().optional(),
@@ -27,8 +27,17 @@ const idParams = z.object({ id: z.string().min(1).max(MAX_DELIVERY_ID_LENGTH) })
 const deliveryLookup = z.object({ source: z.string().min(1, 'must name a source').optional() }).strict();
 
 /** The worker's bookkeeping (sort key, stale-read flag, lane) stays out of the API; `target` says what the flat fields say. */
-function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal' | 'uncertain' | 'lane' | 'targetKind' | 'targetId'> {
-  const { order: _order, leftTerminal: _leftTerminal, uncertain: _uncertain, lane: _lane, targetKind: _kind, targetId: _id, ...visible } = deployment;
+function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTerminal' | 'uncertain' | 'lanes' | 'targetKind' | 'targetId' | 'services'> {
+  const {
+    order: _order,
+    leftTerminal: _leftTerminal,
+    uncertain: _uncertain,
+    lanes: _lanes,
+    targetKind: _kind,
+    targetId: _id,
+    services: _services,
+    ...visible
+  } = deployment;
   return visible;
 }
 

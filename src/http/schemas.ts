@@ -36,9 +36,18 @@ export const errorSchema = z
   })
   .describe('Every error answer has this shape');
 
+const serviceSchema = z.object({ kind: z.enum(TARGET_KIND_NAMES), id: z.string() });
+
 export const targetSchema = z
-  .object({ kind: z.enum(TARGET_KIND_NAMES), id: z.string() })
-  .describe('the Qovery service deployed: a job, an application, a container or a helm service');
+  .union([
+    serviceSchema,
+    z.object({
+      kind: z.literal('environment'),
+      id: z.string(),
+      services: z.array(serviceSchema.extend({ state: z.string().optional().describe('the last state Qovery reported for the service') })),
+    }),
+  ])
+  .describe('what was deployed: a job, an application, a container or a helm service, or an environment release of several');
 
 export const deploymentSummarySchema = z.object({
   id: z.string(),
@@ -61,7 +70,7 @@ export const transitionSchema = z.object({
 
 /** A deployment as the API shows it: the state schema less the worker's bookkeeping, with its transitions. */
 export const deploymentSchema = deploymentStateSchema
-  .omit({ order: true, leftTerminal: true, uncertain: true, lane: true, targetKind: true, targetId: true })
+  .omit({ order: true, leftTerminal: true, uncertain: true, lanes: true, targetKind: true, targetId: true, services: true })
   .extend({ target: targetSchema, transitions: z.array(transitionSchema) });
 
 const readSchema = z.object({

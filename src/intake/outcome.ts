@@ -1,10 +1,10 @@
-import type { Target } from '../qovery/targets.js';
+import type { DeploymentTarget } from '../qovery/targets.js';
 
 /** Every way a webhook request can end, as a value; the HTTP edge maps each to a status code. */
 export interface DeploymentSummary {
   readonly id: string;
   readonly route: string;
-  readonly target: Target;
+  readonly target: DeploymentTarget;
   /** For a job, its id, as before other kinds of targets existed. */
   readonly jobId?: string;
   readonly imageTag?: string;

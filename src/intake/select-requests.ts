@@ -1,6 +1,6 @@
 import { deployValueProblem } from '../routing/deploy-values.js';
 import type { DeployRequest } from '../routing/plan.js';
-import { describeTarget, laneOf } from '../qovery/targets.js';
+import { describeTarget, lanesOf } from '../qovery/targets.js';
 import type { NormalizedEvent } from '../sources/types.js';
 
 /** How many skipped items a delivery lists by name; the rest are counted. */
@@ -34,7 +34,7 @@ export function selectRequests(requests: readonly DeployRequest[], events: reado
       invalid.push(problem);
       continue;
     }
-    const lane = laneOf(request.target);
+    const lane = lanesOf(request.target).join(',');
     const current = newestByLane.get(lane);
     const newer =
       !current ||
@@ -44,7 +44,7 @@ export function selectRequests(requests: readonly DeployRequest[], events: reado
     if (!current || newer) newestByLane.set(lane, request);
     else superseded.push(request);
   }
-  const kept = requests.filter((r) => newestByLane.get(laneOf(r.target)) === r);
+  const kept = requests.filter((r) => newestByLane.get(lanesOf(r.target).join(',')) === r);
   const reasons = [
     ...invalid,
     ...superseded.map((r) => `route "${r.route}": ${r.imageTag ?? r.gitCommitId} left out, a newer event of this delivery deploys ${describeTarget(r.target)}`),

@@ -6,6 +6,9 @@ export interface QoveryCall {
   deploy: QoveryClient['deploy'];
   getStatus: QoveryClient['getStatus'];
   cancelDeploymentRequest: QoveryClient['cancelDeploymentRequest'];
+  deployRelease: QoveryClient['deployRelease'];
+  getReleaseStatus: QoveryClient['getReleaseStatus'];
+  getReleaseStatuses: QoveryClient['getReleaseStatuses'];
 }
 
 export type Permit = ({ readonly granted: true } & QoveryCall) | { readonly granted: false; readonly waitMs: number };
@@ -33,6 +36,9 @@ export function createBudgetedQovery(client: QoveryClient, budget: QoveryBudget)
         deploy: once(client.deploy),
         getStatus: once(client.getStatus),
         cancelDeploymentRequest: once(client.cancelDeploymentRequest),
+        deployRelease: once(client.deployRelease),
+        getReleaseStatus: once(client.getReleaseStatus),
+        getReleaseStatuses: once(client.getReleaseStatuses),
       };
     },
   };

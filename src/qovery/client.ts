@@ -1,7 +1,19 @@
 import { z } from 'zod';
 import type { QoveryEndpoint, QoveryMetrics } from '../metrics/registry.js';
 import { describeErrorBody, parseRetryAfter } from './errors.js';
-import { deployRequestOf, statusPathOf, type DeployCall, type Target } from './targets.js';
+import {
+  deployRequestOf,
+  releaseRequestOf,
+  releaseStatusesPathOf,
+  releaseStatusPathOf,
+  statusesListOf,
+  statusPathOf,
+  TARGET_KIND_NAMES,
+  type DeployCall,
+  type Release,
+  type ReleaseCall,
+  type Target,
+} from './targets.js';
 import { createHttpTransport, HttpExchangeError, HttpTimeoutError, type HttpAnswer } from './http.js';
 
 /** The parts of Qovery's `Status` body the relay reads; the rest is kept but not relied on. */
@@ -19,6 +31,11 @@ const qoveryStatusSchema = z
 
 export type QoveryStatus = z.infer<typeof qoveryStatusSchema>;
 
+/** EnvironmentStatuses: one list of Status per kind of service; the relay reads the lists it deploys. */
+const environmentStatusesSchema = z
+  .object(Object.fromEntries(TARGET_KIND_NAMES.map((kind) => [statusesListOf(kind), z.array(qoveryStatusSchema).default([])])))
+  .passthrough();
+
 /**
  * What a failed call tells about Qovery having acted on it:
  * - `not_sent`: the request never left whole (refused connection, unknown host), so Qovery has nothing;
@@ -34,6 +51,8 @@ export type QoveryResult =
       readonly ok: true;
       readonly httpStatus: number;
       readonly status?: QoveryStatus;
+      /** For `GET /environment/{id}/statuses`: every service's Status, from the lists of the kinds the relay deploys. */
+      readonly services?: readonly QoveryStatus[];
       /** What happened, when the caller should record more than the HTTP status (a dry run says what it would have sent). */
       readonly detail?: string;
       /** Nothing was sent: the dry-run client answered. */
@@ -94,8 +113,11 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
     }
     const { status, text } = response;
     if (status >= 200 && status < 300) {
-      const parsed = text ? qoveryStatusSchema.safeParse(safeJson(text)) : undefined;
-      return { ok: true, httpStatus: status, ...(parsed?.success && { status: parsed.data }) };
+      const json = text ? safeJson(text) : undefined;
+      const parsed = json === undefined ? undefined : qoveryStatusSchema.safeParse(json);
+      const lists = json === undefined || parsed?.success ? undefined : environmentStatusesSchema.safeParse(json);
+      const services = lists?.success ? TARGET_KIND_NAMES.flatMap((kind) => lists.data[statusesListOf(kind)] as QoveryStatus[]) : undefined;
+      return { ok: true, httpStatus: status, ...(parsed?.success && { status: parsed.data }), ...(services && { services }) };
     }
     const retryAfterMs = parseRetryAfter(response.retryAfter ?? null, now());
     return {
@@ -117,6 +139,18 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
     },
     getStatus(target: Target): Promise<QoveryResult> {
       return call('status', 'GET', statusPathOf(target));
+    },
+    /** `POST /environment/{id}/service/deploy`: every service of the release at the version, in one call. */
+    deployRelease(request: ReleaseCall): Promise<QoveryResult> {
+      const { path, body } = releaseRequestOf(request);
+      return call('deploy', 'POST', path, body);
+    },
+    /** The environment's EnvironmentStatus, which names its last deployment request. */
+    getReleaseStatus(release: Release): Promise<QoveryResult> {
+      return call('status', 'GET', releaseStatusPathOf(release));
+    },
+    getReleaseStatuses(release: Release): Promise<QoveryResult> {
+      return call('status', 'GET', releaseStatusesPathOf(release));
     },
     /** Cancels a deployment request Qovery has queued; 409 once it started or was cancelled already. */
     cancelDeploymentRequest(requestId: string): Promise<QoveryResult> {

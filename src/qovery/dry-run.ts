@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QoveryClient, QoveryResult, QoveryStatus } from './client.js';
-import { deployRequestOf, laneOf, type DeployCall, type Target } from './targets.js';
+import { deployRequestOf, laneOf, releaseRequestOf, type DeployCall, type Release, type ReleaseCall, type Target } from './targets.js';
 
 /** The request the live client would send for a deploy, as the dry run records it. */
 export function describeDeployCall(request: DeployCall): string {
@@ -22,13 +22,22 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
   // The last dry deploy of each service, so status reads name its request id as Qovery's would.
   const lastByLane = new Map<string, { requestId: string; at: string; end: string }>();
 
-  const status = (target: Target, state: string, requestId: string | null, at: string | null): QoveryStatus => ({
+  const status = (target: Target | Release, state: string, requestId: string | null, at: string | null): QoveryStatus => ({
     id: target.id,
     state,
     deployment_request_id: requestId,
     last_deployment_date: at,
     status_details: { action: 'DEPLOY', status: state.endsWith('QUEUED') ? 'QUEUED' : 'SUCCESS', sub_action: 'NONE', dry_run: true },
   });
+
+  /**
+   * The end the last dry deploy of this service asked for. A process restarted since the deploy
+   * has no record of it: an end dated now, which following accepts as the end it is waiting for.
+   */
+  const endOf = (target: Target | Release, lane: string): QoveryStatus => {
+    const last = lastByLane.get(lane);
+    return status(target, last?.end ?? 'DEPLOYED', last?.requestId ?? null, last?.at ?? new Date(now()).toISOString());
+  };
 
   return {
     async deploy(request: DeployCall): Promise<QoveryResult> {
@@ -47,11 +56,27 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
       return { ok: true, httpStatus: 202, dryRun: true, detail: `dry-run: would POST /deploymentQueue/${requestId}/cancelDeployment` };
     },
     async getStatus(target: Target): Promise<QoveryResult> {
-      const last = lastByLane.get(laneOf(target));
-      // A process restarted since the deploy has no record of it: report an end dated now, which
-      // following accepts as the end of the deploy it is waiting for.
-      const at = last?.at ?? new Date(now()).toISOString();
-      return { ok: true, httpStatus: 200, dryRun: true, status: status(target, last?.end ?? 'DEPLOYED', last?.requestId ?? null, at) };
+      return { ok: true, httpStatus: 200, dryRun: true, status: endOf(target, laneOf(target)) };
+    },
+    async deployRelease(request: ReleaseCall): Promise<QoveryResult> {
+      const requestId = randomUUID();
+      const at = new Date(now()).toISOString();
+      for (const service of request.target.services) lastByLane.set(laneOf(service), { requestId, at, end: 'DEPLOYED' });
+      lastByLane.set(`environment:${request.target.id}`, { requestId, at, end: 'DEPLOYED' });
+      const { path, body } = releaseRequestOf(request);
+      return {
+        ok: true,
+        httpStatus: 202,
+        dryRun: true,
+        detail: `dry-run: would POST ${path} ${JSON.stringify(body)}`,
+        status: status(request.target, 'DEPLOYMENT_QUEUED', requestId, at),
+      };
+    },
+    async getReleaseStatus(release: Release): Promise<QoveryResult> {
+      return { ok: true, httpStatus: 200, dryRun: true, status: endOf(release, `environment:${release.id}`) };
+    },
+    async getReleaseStatuses(release: Release): Promise<QoveryResult> {
+      return { ok: true, httpStatus: 200, dryRun: true, services: release.services.map((service) => endOf(service, laneOf(service))) };
     },
   };
 }

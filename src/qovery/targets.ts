@@ -17,17 +17,39 @@ interface TargetKindSpec {
   readonly tagField?: string;
   /** The values of Qovery's `forceEvent` query parameter the kind's deploy call takes. */
   readonly forceEvents: readonly string[];
+  /** Where the kind goes in an environment's DeployAllRequest: its list and the field naming the service. */
+  readonly release: { readonly list: string; readonly idField: string };
 }
 
 // From Qovery's OpenAPI spec: DeployRequest (git_commit_id), ContainerDeployRequest (image_tag),
 // HelmDeployRequest (chart_version or git_commit_id), JobDeployRequest (image_tag or
 // git_commit_id); JobForceEvent. (HelmForceEvent DIFF only computes a diff: no deploy to follow.)
 export const TARGET_KINDS = {
-  job: { ruleKey: 'jobId', segment: 'job', modes: ['tag', 'commit'], tagField: 'image_tag', forceEvents: ['START', 'STOP', 'DELETE', 'CRON'] },
-  application: { ruleKey: 'applicationId', segment: 'application', modes: ['commit'], forceEvents: [] },
-  container: { ruleKey: 'containerId', segment: 'container', modes: ['tag'], tagField: 'image_tag', forceEvents: [] },
+  job: {
+    ruleKey: 'jobId',
+    segment: 'job',
+    modes: ['tag', 'commit'],
+    tagField: 'image_tag',
+    forceEvents: ['START', 'STOP', 'DELETE', 'CRON'],
+    release: { list: 'jobs', idField: 'id' },
+  },
+  application: {
+    ruleKey: 'applicationId',
+    segment: 'application',
+    modes: ['commit'],
+    forceEvents: [],
+    release: { list: 'applications', idField: 'application_id' },
+  },
+  container: {
+    ruleKey: 'containerId',
+    segment: 'container',
+    modes: ['tag'],
+    tagField: 'image_tag',
+    forceEvents: [],
+    release: { list: 'containers', idField: 'id' },
+  },
   // A helm service's "tag" is the chart version it deploys.
-  helm: { ruleKey: 'helmId', segment: 'helm', modes: ['tag', 'commit'], tagField: 'chart_version', forceEvents: [] },
+  helm: { ruleKey: 'helmId', segment: 'helm', modes: ['tag', 'commit'], tagField: 'chart_version', forceEvents: [], release: { list: 'helms', idField: 'id' } },
 } as const satisfies Record<string, TargetKindSpec>;
 
 export const FORCE_EVENTS = [...new Set(Object.values(TARGET_KINDS).flatMap((k): readonly string[] => k.forceEvents))] as [string, ...string[]];
@@ -42,12 +64,33 @@ export interface Target {
   readonly id: string;
 }
 
+/** Several services of one environment released together, in one call. */
+export interface Release {
+  readonly kind: 'environment';
+  readonly id: string;
+  readonly services: readonly Target[];
+}
+
+/** What one deployment deploys: one service, or a release of several. */
+export type DeploymentTarget = Target | Release;
+
+export type DeploymentKind = DeploymentTarget['kind'];
+
+export const DEPLOYMENT_KINDS = [...TARGET_KIND_NAMES, 'environment'] as [DeploymentKind, ...DeploymentKind[]];
+
+export const isRelease = (target: DeploymentTarget): target is Release => target.kind === 'environment';
+
 /**
  * The name one service's deployments share for newest-wins, its lock and its last deploy. A job's
  * is its id alone, as it was before other kinds existed, so stored coordination keeps working.
  */
 export function laneOf(target: Target): string {
   return target.kind === 'job' ? target.id : `${target.kind}:${target.id}`;
+}
+
+/** The lanes a deployment holds: its service's, or every released service's. */
+export function lanesOf(target: DeploymentTarget): string[] {
+  return isRelease(target) ? target.services.map(laneOf) : [laneOf(target)];
 }
 
 export interface DeployCall {
@@ -70,8 +113,35 @@ export function statusPathOf(target: Target): string {
   return `/${TARGET_KINDS[target.kind].segment}/${encodeURIComponent(target.id)}/status`;
 }
 
+export interface ReleaseCall {
+  readonly target: Release;
+  readonly imageTag?: string;
+  readonly gitCommitId?: string;
+}
+
+/** `POST /environment/{id}/service/deploy` with a DeployAllRequest listing every service at the version. */
+export function releaseRequestOf(call: ReleaseCall): { readonly path: string; readonly body: Record<string, Array<Record<string, string>>> } {
+  const body: Record<string, Array<Record<string, string>>> = {};
+  for (const service of call.target.services) {
+    const spec: TargetKindSpec = TARGET_KINDS[service.kind];
+    const version = call.gitCommitId !== undefined ? { git_commit_id: call.gitCommitId } : { [spec.tagField ?? 'image_tag']: call.imageTag ?? '' };
+    (body[spec.release.list] ??= []).push({ [spec.release.idField]: service.id, ...version });
+  }
+  return { path: `/environment/${encodeURIComponent(call.target.id)}/service/deploy`, body };
+}
+
+/** Every service's Status in an environment: the EnvironmentStatuses body, one list per kind. */
+export const releaseStatusesPathOf = (release: Release): string => `/environment/${encodeURIComponent(release.id)}/statuses`;
+
+/** The environment's own EnvironmentStatus, which names its last deployment request. */
+export const releaseStatusPathOf = (release: Release): string => `/environment/${encodeURIComponent(release.id)}/status`;
+
+/** The list of an EnvironmentStatuses body that holds services of this kind. */
+export const statusesListOf = (kind: TargetKind): string => TARGET_KINDS[kind].release.list;
+
 /** A kind with its article, for messages: `a job`, `an application`, `a helm service`. */
 export const aKind = (kind: TargetKind): string => ({ job: 'a job', application: 'an application', container: 'a container', helm: 'a helm service' })[kind];
 
-/** How a target is named in messages: `job 0a1b…`, `application 9f8e…`. */
-export const describeTarget = (target: Target): string => `${target.kind} ${target.id}`;
+/** How a target is named in messages: `job 0a1b…`, `application 9f8e…`, `environment 5c2d… (3 services)`. */
+export const describeTarget = (target: DeploymentTarget): string =>
+  isRelease(target) ? `environment ${target.id} (${target.services.length} services)` : `${target.kind} ${target.id}`;

@@ -1,13 +1,13 @@
 import { renderTemplate } from '../config/template.js';
 import { routeTarget, type RouteRule, type Rules } from '../config/rules.js';
-import type { Target } from '../qovery/targets.js';
+import type { DeploymentTarget } from '../qovery/targets.js';
 import type { NormalizedEvent } from '../sources/types.js';
 import { compileImagePattern, compilePattern, compileSemver, type Matcher } from './patterns.js';
 
 /** What one matched route asks the worker to do. */
 export interface DeployRequest {
   readonly route: string;
-  readonly target: Target;
+  readonly target: DeploymentTarget;
   readonly forceEvent?: string;
   readonly imageTag?: string;
   readonly gitCommitId?: string;
@@ -24,7 +24,7 @@ type Check = { readonly key: string; readonly describe: string; readonly test: (
 
 interface CompiledRoute {
   readonly rule: RouteRule;
-  readonly target: Target;
+  readonly target: DeploymentTarget;
   readonly sources: ReadonlySet<string>;
   readonly checks: readonly Check[];
 }

@@ -1,28 +1,31 @@
 import type { RelayKeys } from '../redis/keys.js';
 import { luaScript, type RedisClient } from '../redis/scripts.js';
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RELEASE = `for _, key in ipairs(KEYS) do if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end end return 1`;
 const releaseScript = luaScript(RELEASE);
 
-// Re-entry by the same holder (a job recovered after its worker died) keeps the lock.
+// Every lane's lock or none, so two releases sharing services cannot each hold half and wait on
+// the other. Re-entry by the same holder (a deployment recovered after its worker died) keeps them.
 const ACQUIRE = `
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+for _, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder ~= false and holder ~= ARGV[1] then return 0 end
 end
-return 0`;
+for _, key in ipairs(KEYS) do redis.call('SET', key, ARGV[1], 'PX', ARGV[2]) end
+return 1`;
 const acquireScript = luaScript(ACQUIRE);
 
 // One step, so no reader sees the dispatch recorded while the call is still named in doubt.
 const DISPATCHED = `
-redis.call('HSET', KEYS[1], 'dispatchedId', ARGV[1], 'dispatchedOrder', ARGV[2], 'dispatchedAt', ARGV[3])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'dispatchedRequestId', ARGV[4]) end
-if redis.call('HGET', KEYS[1], 'inDoubtId') == ARGV[1] then redis.call('HDEL', KEYS[1], 'inDoubtId') end
+for _, key in ipairs(KEYS) do
+  redis.call('HSET', key, 'dispatchedId', ARGV[1], 'dispatchedOrder', ARGV[2], 'dispatchedAt', ARGV[3])
+  if ARGV[4] ~= '' then redis.call('HSET', key, 'dispatchedRequestId', ARGV[4]) else redis.call('HDEL', key, 'dispatchedRequestId') end
+  if redis.call('HGET', key, 'inDoubtId') == ARGV[1] then redis.call('HDEL', key, 'inDoubtId') end
+end
 return 1`;
 const dispatchedScript = luaScript(DISPATCHED);
 
-const SETTLE = `if redis.call('HGET', KEYS[1], 'inDoubtId') == ARGV[1] then return redis.call('HDEL', KEYS[1], 'inDoubtId') end return 0`;
+const SETTLE = `for _, key in ipairs(KEYS) do if redis.call('HGET', key, 'inDoubtId') == ARGV[1] then redis.call('HDEL', key, 'inDoubtId') end end return 1`;
 const settleScript = luaScript(SETTLE);
 
 export interface JobLast {
@@ -46,54 +49,83 @@ export interface JobLast {
 }
 
 /**
- * Cross-worker coordination per Qovery service (its lane, `laneOf`): a lock so one deploy call per service is in flight, the
- * newest pending deployment, and what was last handed to Qovery or last succeeded.
+ * Cross-worker coordination per Qovery service (its lane, `laneOf`): a lock so one deploy call per
+ * service is in flight, the newest pending deployment, and what was last handed to Qovery or last
+ * succeeded. A deployment holds one lane per service it deploys: a release holds several, and
+ * every call here applies to all of them at once.
  */
 export function createJobCoordination(deps: { redis: RedisClient; keys: RelayKeys }) {
   const { redis, keys } = deps;
+  const lastKeys = (lanes: readonly string[]) => lanes.map((lane) => keys.jobLast(lane));
+
+  async function lastOf(lane: string): Promise<JobLast> {
+    const hash = await redis.hgetall(keys.jobLast(lane));
+    const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    return {
+      ...(hash.dispatchedId && { dispatchedId: hash.dispatchedId, dispatchedOrder: num(hash.dispatchedOrder), dispatchedAt: num(hash.dispatchedAt) }),
+      ...(hash.dispatchedRequestId && { dispatchedRequestId: hash.dispatchedRequestId }),
+      ...(hash.succeededId && { succeededId: hash.succeededId, succeededOrder: num(hash.succeededOrder) }),
+      ...(hash.succeededTag && { succeededTag: hash.succeededTag }),
+      ...(hash.succeededDigest && { succeededDigest: hash.succeededDigest }),
+      ...(hash.inDoubtId && { inDoubtId: hash.inDoubtId }),
+    };
+  }
+
   return {
-    /** The lock holder is the deployment id, so a recovered job recognises its own lock. */
-    async acquire(lane: string, holder: string, ttlMs: number): Promise<boolean> {
-      return (await acquireScript(redis, [keys.jobLock(lane)], [holder, ttlMs])) === 1;
+    /** The lock holder is the deployment id, so a recovered deployment recognises its own locks. */
+    async acquire(lanes: readonly string[], holder: string, ttlMs: number): Promise<boolean> {
+      return (
+        (await acquireScript(
+          redis,
+          [...lanes].sort().map((lane) => keys.jobLock(lane)),
+          [holder, ttlMs],
+        )) === 1
+      );
     },
-    async release(lane: string, holder: string): Promise<void> {
-      await releaseScript(redis, [keys.jobLock(lane)], [holder]);
+    async release(lanes: readonly string[], holder: string): Promise<void> {
+      await releaseScript(
+        redis,
+        lanes.map((lane) => keys.jobLock(lane)),
+        [holder],
+      );
     },
-    async newestPending(lane: string): Promise<{ id: string; order: number } | undefined> {
-      const [id, order] = await redis.zrevrange(keys.jobPending(lane), 0, 0, 'WITHSCORES');
-      return id === undefined ? undefined : { id, order: Number(order) };
+    /** The newest deployment waiting on each lane, in the order of `lanes`. */
+    newestPending(lanes: readonly string[]): Promise<Array<{ id: string; order: number } | undefined>> {
+      return Promise.all(
+        lanes.map(async (lane) => {
+          const [id, order] = await redis.zrevrange(keys.jobPending(lane), 0, 0, 'WITHSCORES');
+          return id === undefined ? undefined : { id, order: Number(order) };
+        }),
+      );
     },
-    async last(lane: string): Promise<JobLast> {
-      const hash = await redis.hgetall(keys.jobLast(lane));
-      const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-      return {
-        ...(hash.dispatchedId && { dispatchedId: hash.dispatchedId, dispatchedOrder: num(hash.dispatchedOrder), dispatchedAt: num(hash.dispatchedAt) }),
-        ...(hash.dispatchedRequestId && { dispatchedRequestId: hash.dispatchedRequestId }),
-        ...(hash.succeededId && { succeededId: hash.succeededId, succeededOrder: num(hash.succeededOrder) }),
-        ...(hash.succeededTag && { succeededTag: hash.succeededTag }),
-        ...(hash.succeededDigest && { succeededDigest: hash.succeededDigest }),
-        ...(hash.inDoubtId && { inDoubtId: hash.inDoubtId }),
-      };
+    /** Each lane's last dispatch and success, in the order of `lanes`. */
+    lasts(lanes: readonly string[]): Promise<JobLast[]> {
+      return Promise.all(lanes.map(lastOf));
     },
     /** Called by the lock holder just before its deploy call: until settled, the call's outcome is in doubt. */
-    async markInDoubt(lane: string, deploymentId: string): Promise<void> {
-      await redis.hset(keys.jobLast(lane), 'inDoubtId', deploymentId);
+    async markInDoubt(lanes: readonly string[], deploymentId: string): Promise<void> {
+      const write = redis.multi();
+      for (const key of lastKeys(lanes)) write.hset(key, 'inDoubtId', deploymentId);
+      await write.exec();
     },
     /** The deployment's call is known not to have reached Qovery (or it ended): others may call. */
-    async settle(lane: string, deploymentId: string): Promise<void> {
-      await settleScript(redis, [keys.jobLast(lane)], [deploymentId]);
+    async settle(lanes: readonly string[], deploymentId: string): Promise<void> {
+      await settleScript(redis, lastKeys(lanes), [deploymentId]);
     },
-    /** Qovery has the deployment: recorded as the job's last dispatch, and its call is no longer in doubt. */
-    async markDispatched(lane: string, deploymentId: string, order: number, requestId: string | undefined, at: number): Promise<void> {
-      await dispatchedScript(redis, [keys.jobLast(lane)], [deploymentId, order, at, requestId ?? '']);
+    /** Qovery has the deployment: recorded as each lane's last dispatch, and its call is no longer in doubt. */
+    async markDispatched(lanes: readonly string[], deploymentId: string, order: number, requestId: string | undefined, at: number): Promise<void> {
+      await dispatchedScript(redis, lastKeys(lanes), [deploymentId, order, at, requestId ?? '']);
     },
-    async markSucceeded(lane: string, deploymentId: string, order: number, tag: string | undefined, digest: string | undefined): Promise<void> {
+    async markSucceeded(lanes: readonly string[], deploymentId: string, order: number, tag: string | undefined, digest: string | undefined): Promise<void> {
       const fields: Record<string, string> = { succeededId: deploymentId, succeededOrder: String(order) };
       if (tag) fields.succeededTag = tag;
       if (digest) fields.succeededDigest = digest;
       // Set or removed with the tag in one step, so a digest never describes another tag than its own.
-      const write = redis.multi().hset(keys.jobLast(lane), fields);
-      if (!digest) write.hdel(keys.jobLast(lane), 'succeededDigest');
+      const write = redis.multi();
+      for (const key of lastKeys(lanes)) {
+        write.hset(key, fields);
+        if (!digest) write.hdel(key, 'succeededDigest');
+      }
       await write.exec();
     },
   };

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { History } from '../history/history.js';
-import { targetOf, TERMINAL_STATUSES, type DeploymentState } from '../history/model.js';
+import { lanesOfState, targetOf, TERMINAL_STATUSES, type DeploymentState } from '../history/model.js';
+import { isRelease } from '../qovery/targets.js';
 import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
 import type { QoveryResult, QoveryStatus } from '../qovery/client.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
@@ -39,15 +40,36 @@ export function deployAlreadyHappened(status: QoveryStatus, last: JobLast, inten
 
 type Refusal = { status: 'superseded' | 'ignored'; detail: string; by?: string };
 
-function newerWaiting(d: DeploymentState, newest: { id: string; order: number } | undefined): Refusal | undefined {
-  if (!newest || newest.id === d.id || newest.order <= d.order) return undefined;
-  return { status: 'superseded', by: newest.id, detail: `a newer push for this job is waiting (${newest.id})` };
+type Pending = { id: string; order: number } | undefined;
+
+/**
+ * Superseded while waiting when every one of its services has a newer push waiting: then each
+ * gets a newer version anyway. A release with only some services overtaken still deploys, in
+ * lock order, so its other services are not left behind.
+ */
+function newerWaiting(d: DeploymentState, heads: readonly Pending[]): Refusal | undefined {
+  const newer = heads.map((head) => (head && head.id !== d.id && head.order > d.order ? head : undefined));
+  if (newer.length === 0 || newer.some((head) => head === undefined)) return undefined;
+  const ids = [...new Set(newer.map((head) => head?.id))].join(', ');
+  const what = newer.length > 1 ? 'a newer push for each of its services is waiting' : 'a newer push for this service is waiting';
+  return { status: 'superseded', by: newer[0]?.id, detail: `${what} (${ids})` };
 }
 
-/** Why this deployment must not be deployed now, if it must not: a newer one exists or it would downgrade. */
-function refusal(d: DeploymentState, newest: { id: string; order: number } | undefined, last: JobLast): Refusal | undefined {
-  const waiting = newerWaiting(d, newest);
+/**
+ * Why this deployment must not be deployed now, if it must not: a newer one exists or it would
+ * downgrade, on any of its services (a release moves its services together or not at all).
+ */
+function refusal(d: DeploymentState, heads: readonly Pending[], lasts: readonly JobLast[]): Refusal | undefined {
+  const waiting = newerWaiting(d, heads);
   if (waiting) return waiting;
+  for (const last of lasts) {
+    const refused = refusalOnLane(d, last);
+    if (refused) return refused;
+  }
+  return undefined;
+}
+
+function refusalOnLane(d: DeploymentState, last: JobLast): Refusal | undefined {
   // Waiting when a newer push was handed to Qovery: it lost the race (superseded). Arriving after
   // that, older than what already succeeded: a downgrade (ignored). Arrival decides, not timing.
   const newerDispatched = last.dispatchedOrder !== undefined && last.dispatchedId !== d.id && d.order < last.dispatchedOrder;
@@ -90,7 +112,7 @@ export function createDeployPhase(deps: Deps) {
 
   async function accept(d: DeploymentState, fields: { httpStatus?: number; status?: QoveryStatus; attempt?: number; detail: string }): Promise<Step> {
     const requestId = fields.status?.deployment_request_id ?? undefined;
-    await coordination.markDispatched(d.lane, d.id, d.order, requestId, now());
+    await coordination.markDispatched(lanesOfState(d), d.id, d.order, requestId, now());
     await history.transition(d.id, {
       status: 'accepted',
       detail: fields.detail,
@@ -107,12 +129,15 @@ export function createDeployPhase(deps: Deps) {
    * or the answer was a 5xx, a reset or a timeout): ask Qovery whether it landed before calling again.
    */
   async function recover(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step | 'call-again'> {
-    const status = await qoveryCall.getStatus(targetOf(d));
+    const target = targetOf(d);
+    // A release is asked about at its environment, whose status names the environment's last request.
+    const status = await (isRelease(target) ? qoveryCall.getReleaseStatus(target) : qoveryCall.getStatus(target));
     if (!status.ok || !status.status) return later(retryDelayMs(policy.backoff, d.attempts, status.ok ? undefined : status.retryAfterMs, random));
-    const last = await coordination.last(d.lane);
+    const lasts = await coordination.lasts(lanesOfState(d));
     // accept() records the dispatch before the status, so a crash between the two leaves this
-    // deployment 'deploying' with the job's record already naming it: Qovery has it.
-    const happened = last.dispatchedId === d.id || deployAlreadyHappened(status.status, last, d.intentAt);
+    // deployment 'deploying' with its services' records already naming it: Qovery has it.
+    const [first] = lasts;
+    const happened = lasts.some((last) => last.dispatchedId === d.id) || (first !== undefined && deployAlreadyHappened(status.status, first, d.intentAt));
     if (!happened) return 'call-again';
     return accept(d, { status: status.status, detail: 'Qovery already has this deploy: an earlier call reached it although its answer was lost' });
   }
@@ -122,18 +147,21 @@ export function createDeployPhase(deps: Deps) {
    * the answer was lost). Until that one has asked Qovery, a call now could replace it there and
    * make its recovery conclude that it never arrived.
    */
-  async function otherInDoubt(d: DeploymentState, last: JobLast): Promise<boolean> {
-    if (last.inDoubtId === undefined || last.inDoubtId === d.id) return false;
-    const other = await history.getDeploymentState(last.inDoubtId);
-    // A marker left by a worker that died before its call, or after settling it, names a deployment no longer in doubt.
-    return other !== undefined && !TERMINAL_STATUSES.has(other.status) && (other.status === 'deploying' || other.uncertain === true);
+  async function otherInDoubt(d: DeploymentState, lasts: readonly JobLast[]): Promise<boolean> {
+    for (const last of lasts) {
+      if (last.inDoubtId === undefined || last.inDoubtId === d.id) continue;
+      const other = await history.getDeploymentState(last.inDoubtId);
+      // A marker left by a worker that died before its call, or after settling it, names a deployment no longer in doubt.
+      if (other !== undefined && !TERMINAL_STATUSES.has(other.status) && (other.status === 'deploying' || other.uncertain === true)) return true;
+    }
+    return false;
   }
 
   /** Recovery found that the last attempt, whose answer was lost, never reached Qovery, and none are left. */
   async function giveUp(d: DeploymentState): Promise<Step> {
     const why = `gave up after ${d.attempts} attempts: the last one's answer was lost and Qovery shows no deploy from it`;
     await history.transition(d.id, { status: 'failed', detail: why, set: { reason: why } });
-    await coordination.settle(d.lane, d.id);
+    await coordination.settle(lanesOfState(d), d.id);
     return DONE;
   }
 
@@ -196,7 +224,7 @@ export function createDeployPhase(deps: Deps) {
   async function call(d: DeploymentState, qoveryCall: QoveryCall): Promise<Step> {
     const attempt = d.attempts + 1;
     // Named before the call, so a worker killed during it leaves the job waiting for its recovery.
-    await coordination.markInDoubt(d.lane, d.id);
+    await coordination.markInDoubt(lanesOfState(d), d.id);
     const moved = await history.transition(d.id, {
       status: 'deploying',
       attempt,
@@ -204,15 +232,14 @@ export function createDeployPhase(deps: Deps) {
       set: { intentAt: new Date(now()).toISOString(), uncertain: false },
     });
     if (!moved.applied) {
-      await coordination.settle(d.lane, d.id);
+      await coordination.settle(lanesOfState(d), d.id);
       return DONE;
     }
-    const result = await qoveryCall.deploy({
-      target: targetOf(d),
-      ...(d.forceEvent && { forceEvent: d.forceEvent }),
-      ...(d.imageTag !== undefined && { imageTag: d.imageTag }),
-      ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }),
-    });
+    const target = targetOf(d);
+    const version = { ...(d.imageTag !== undefined && { imageTag: d.imageTag }), ...(d.gitCommitId !== undefined && { gitCommitId: d.gitCommitId }) };
+    const result = await (isRelease(target)
+      ? qoveryCall.deployRelease({ target, ...version })
+      : qoveryCall.deploy({ target, ...(d.forceEvent && { forceEvent: d.forceEvent }), ...version }));
     if (result.ok) {
       return accept(d, {
         httpStatus: result.httpStatus,
@@ -227,12 +254,12 @@ export function createDeployPhase(deps: Deps) {
     if (result.retryable && attempt < policy.maxAttempts) {
       const delay = retryDelayMs(policy.backoff, attempt, result.retryAfterMs, random);
       await history.transition(d.id, { status: 'retrying', attempt, detail: `${result.detail}; retrying in ${delay} ms`, ...http, set: { uncertain: false } });
-      await coordination.settle(d.lane, d.id);
+      await coordination.settle(lanesOfState(d), d.id);
       return later(delay);
     }
     const why = result.retryable ? `gave up after ${attempt} attempts: ${result.detail}` : result.detail;
     await history.transition(d.id, { status: 'failed', attempt, detail: why, ...http, set: { reason: why } });
-    await coordination.settle(d.lane, d.id);
+    await coordination.settle(lanesOfState(d), d.id);
     return DONE;
   }
 
@@ -244,7 +271,7 @@ export function createDeployPhase(deps: Deps) {
    */
   async function supersededWhileLocked(d: DeploymentState): Promise<Step | undefined> {
     if ((d.status !== 'queued' && d.status !== 'retrying') || d.uncertain) return undefined;
-    const waiting = newerWaiting(d, await coordination.newestPending(d.lane));
+    const waiting = newerWaiting(d, await coordination.newestPending(lanesOfState(d)));
     return waiting && refuse(d, waiting);
   }
 
@@ -254,13 +281,13 @@ export function createDeployPhase(deps: Deps) {
       detail: refused.detail,
       set: { reason: refused.detail, ...(refused.by && { supersededBy: refused.by }) },
     });
-    await coordination.settle(d.lane, d.id);
+    await coordination.settle(lanesOfState(d), d.id);
     return DONE;
   }
 
   return {
     async run(d: DeploymentState): Promise<Step> {
-      if (!(await coordination.acquire(d.lane, d.id, policy.lockTtlMs))) return (await supersededWhileLocked(d)) ?? later(lockWait());
+      if (!(await coordination.acquire(lanesOfState(d), d.id, policy.lockTtlMs))) return (await supersededWhileLocked(d)) ?? later(lockWait());
       try {
         if (d.status === 'deploying' || d.uncertain) {
           const permit = await qovery.permit();
@@ -268,18 +295,20 @@ export function createDeployPhase(deps: Deps) {
           const recovered = await recover(d, permit);
           if (recovered !== 'call-again') return recovered;
         }
-        const [newest, last] = await Promise.all([coordination.newestPending(d.lane), coordination.last(d.lane)]);
-        const refused = refusal(d, newest, last);
+        const lanes = lanesOfState(d);
+        const [newest, lasts] = await Promise.all([coordination.newestPending(lanes), coordination.lasts(lanes)]);
+        const refused = refusal(d, newest, lasts);
         if (refused) return await refuse(d, refused);
         // Only a deployment whose lost call recovery found never arrived gets here with no attempts left.
         if (d.attempts >= policy.maxAttempts) return await giveUp(d);
-        if (await otherInDoubt(d, last)) return later(lockWait());
-        await cancelPrevious(d, last);
+        if (await otherInDoubt(d, lasts)) return later(lockWait());
+        // Cancelling applies to one service's queue; a release's services may each have their own.
+        if (d.targetKind !== 'environment' && lasts[0]) await cancelPrevious(d, lasts[0]);
         const permit = await qovery.permit();
         if (!permit.granted) return later(permit.waitMs);
         return await call(d, permit);
       } finally {
-        await coordination.release(d.lane, d.id);
+        await coordination.release(lanesOfState(d), d.id);
       }
     },
   };

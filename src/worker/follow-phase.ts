@@ -1,6 +1,7 @@
 import type { History } from '../history/history.js';
-import { targetOf, type DeploymentState } from '../history/model.js';
-import type { BudgetedQovery } from '../qovery/budgeted.js';
+import { lanesOfState, targetOf, type DeploymentState } from '../history/model.js';
+import { describeTarget, isRelease, laneOf, type Release } from '../qovery/targets.js';
+import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
 import type { QoveryStatus } from '../qovery/client.js';
 import type { JobCoordination } from './coordination.js';
 import { CLOCK_SKEW_MS, classifyState, isTerminalState } from './qovery-states.js';
@@ -66,7 +67,7 @@ export function createFollowPhase(deps: Deps) {
     const verdict = classifyState(state, d.forceEvent);
     if (verdict.kind === 'succeeded') {
       // Recorded for the job first, so whoever sees this deployment succeeded also sees the guard's input.
-      await coordination.markSucceeded(d.lane, d.id, d.order, d.imageTag, d.imageDigest);
+      await coordination.markSucceeded(lanesOfState(d), d.id, d.order, d.imageTag, d.imageDigest);
       await history.transition(d.id, { status: 'succeeded', detail: reported(dryRun, state), ...seen });
       return DONE;
     }
@@ -81,6 +82,57 @@ export function createFollowPhase(deps: Deps) {
     return later(policy.pollIntervalMs);
   }
 
+  /**
+   * A release is followed through its environment's statuses: it succeeds when every released
+   * service has, fails as soon as one fails (naming it), and records each service's state.
+   */
+  async function followRelease(d: DeploymentState, release: Release, permit: QoveryCall, elapsed: number): Promise<Step> {
+    const result = await permit.getReleaseStatuses(release);
+    if (!result.ok || !result.services) {
+      const detail = `statuses call failed, retrying at the next poll: ${result.ok ? 'the answer had no EnvironmentStatuses body' : result.detail}`;
+      await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
+      return later(policy.pollIntervalMs);
+    }
+    const byId = new Map(result.services.map((status) => [status.id, status]));
+    const lanes = lanesOfState(d);
+    const reads = release.services.map((service, i) => ({ service, lane: lanes[i] ?? laneOf(service), status: byId.get(service.id) }));
+    for (const read of reads) {
+      const theirs = read.status?.deployment_request_id ?? undefined;
+      if (theirs === undefined || theirs === d.deploymentRequestId) continue;
+      const [last] = await coordination.lasts([read.lane]);
+      if (last && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
+        const detail = `a newer deployment (${last.dispatchedId}) of ${describeTarget(read.service)} reached Qovery before this release's end was observed`;
+        await history.transition(d.id, {
+          status: 'superseded',
+          detail,
+          set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) },
+        });
+        return DONE;
+      }
+    }
+    // A service not listed yet, or still showing its previous deployment, counts as not done.
+    const seen = reads.map((read) => ({ ...read, current: read.status && !isStaleRead(d, read.status, elapsed, graceMs) ? read.status : undefined }));
+    const services = JSON.stringify(seen.map(({ service, current }) => ({ ...service, ...(current && { state: current.state }) })));
+    const states = seen.map(({ service, current }) => `${describeTarget(service)} ${current?.state ?? 'not reported yet'}`).join(', ');
+    const failure = seen.flatMap(({ service, current }) => {
+      const verdict = current ? classifyState(current.state, undefined) : undefined;
+      return verdict?.kind === 'failed' ? [`${describeTarget(service)}: ${verdict.reason}`] : [];
+    })[0];
+    const prefix = result.dryRun ? 'dry-run: nothing was sent to Qovery; the dry-run client reported ' : 'Qovery reported ';
+    const marks = { services, ...(result.dryRun && { dryRun: true }) };
+    if (failure) {
+      await history.transition(d.id, { status: 'failed', detail: `${failure} (${states})`, set: { ...marks, reason: failure } });
+      return DONE;
+    }
+    if (seen.every(({ current }) => current && classifyState(current.state, undefined).kind === 'succeeded')) {
+      await coordination.markSucceeded(lanes, d.id, d.order, d.imageTag, undefined);
+      await history.transition(d.id, { status: 'succeeded', detail: `${prefix}${states}`, set: marks });
+      return DONE;
+    }
+    if (services !== d.services || d.status === 'accepted') await history.transition(d.id, { status: 'in_progress', detail: `${prefix}${states}`, set: marks });
+    return later(policy.pollIntervalMs);
+  }
+
   return {
     async run(d: DeploymentState): Promise<Step> {
       const elapsed = now() - Date.parse(d.acceptedAt ?? d.updatedAt);
@@ -91,7 +143,9 @@ export function createFollowPhase(deps: Deps) {
       }
       const permit = await qovery.permit();
       if (!permit.granted) return later(permit.waitMs);
-      const result = await permit.getStatus(targetOf(d));
+      const target = targetOf(d);
+      if (isRelease(target)) return followRelease(d, target, permit, elapsed);
+      const result = await permit.getStatus(target);
       if (!result.ok || !result.status) {
         const detail = `status call failed, retrying at the next poll: ${result.ok ? 'the answer had no Status body' : result.detail}`;
         await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
@@ -100,7 +154,7 @@ export function createFollowPhase(deps: Deps) {
       const theirs = result.status.deployment_request_id ?? undefined;
       // Qovery naming our own request cannot mean a newer dispatch replaced it, so the usual poll
       // skips reading the job's last dispatch (one Redis round trip of each poll).
-      const last = theirs !== undefined && theirs !== d.deploymentRequestId ? await coordination.last(d.lane) : undefined;
+      const [last] = theirs !== undefined && theirs !== d.deploymentRequestId ? await coordination.lasts(lanesOfState(d)) : [];
       if (last && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
         const detail = `a newer deployment (${last.dispatchedId}) reached Qovery before this one's end was observed`;
         await history.transition(d.id, {

@@ -15,6 +15,15 @@
  *   /helm/{id}/deploy?forceEvent=DIFF, body HelmDeployRequest {chart_version?, git_commit_id?,
  *   values_override_git_commit_id?}, chart_version and git_commit_id exclusive. Each answers 202
  *   with a Status, errors 400, 401, 403, 404, 409; GET /<kind>/{id}/status answers a Status.
+ * - POST /environment/{id}/service/deploy, body DeployAllRequest {applications[{application_id,
+ *   git_commit_id?}], databases[uuid], containers[{id, image_tag?}], jobs[{id?, image_tag?,
+ *   git_commit_id?}], helms[{id?, chart_version?, git_commit_id?, values_override_git_commit_id?}]},
+ *   answers 202 with an EnvironmentStatus {id, state, last_deployment_date, last_deployment_state,
+ *   last_deployment_id, total_deployment_duration_in_seconds, origin, triggered_by,
+ *   deployment_status, deployment_request_id, metrics}; GET /environment/{id}/statuses answers
+ *   EnvironmentStatuses {environment, applications, containers, jobs, databases, helms, terraforms},
+ *   each list of Status; GET /environment/{id}/status an EnvironmentStatus. Each service deployed
+ *   in one request carries that request's id in its Status (assumed: the spec does not say).
  * - POST /deploymentQueue/{deploymentRequestId}/cancelDeployment (cancelDeploymentRequest): 202
  *   with no body; 409 "Deployment request is already cancelled or an operation is in progress".
  * - Status: required id (uuid), state (StateEnum), service_deployment_status (NEVER_DEPLOYED |
@@ -96,6 +105,8 @@ export interface FakeQovery {
   maxConcurrentDeploys(jobId: string): number;
   /** POST /deploymentQueue/{id}/cancelDeployment calls, with the request id in the path. */
   cancelCalls(): RecordedRequest[];
+  /** POST /environment/{id}/service/deploy calls (of one environment, or all). */
+  releaseCalls(environmentId?: string): RecordedRequest[];
   /** Deploy calls open now, over every job. */
   openDeploys(): number;
   setDeployDelay(ms: number): void;
@@ -130,8 +141,40 @@ const HelmDeployBody = z.object({
   values_override_git_commit_id: z.string().min(1).optional(),
 });
 
+/** DeployAllRequest: every list optional; applications need application_id, containers id. */
+const DeployAllBody = z.object({
+  applications: z.array(z.object({ application_id: z.uuid(), git_commit_id: z.string().optional() })).optional(),
+  databases: z.array(z.uuid()).optional(),
+  containers: z.array(z.object({ id: z.uuid(), image_tag: z.string().optional() })).optional(),
+  jobs: z.array(z.object({ id: z.uuid().optional(), image_tag: z.string().optional(), git_commit_id: z.string().optional() })).optional(),
+  helms: z
+    .array(
+      z.object({
+        id: z.uuid().optional(),
+        chart_version: z.string().optional(),
+        git_commit_id: z.string().optional(),
+        values_override_git_commit_id: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+type DeployAll = z.infer<typeof DeployAllBody>;
+
+/** Which list of EnvironmentStatuses (and of DeployAllRequest) holds each kind. */
+const RELEASE_LIST: Record<ServiceKind, string> = { job: 'jobs', application: 'applications', container: 'containers', helm: 'helms' };
+
+function listedServices(body: DeployAll): Array<[ServiceKind, string]> {
+  return [
+    ...(body.applications ?? []).map((a): [ServiceKind, string] => ['application', a.application_id]),
+    ...(body.containers ?? []).map((c): [ServiceKind, string] => ['container', c.id]),
+    ...(body.jobs ?? []).flatMap((j): Array<[ServiceKind, string]> => (j.id ? [['job', j.id]] : [])),
+    ...(body.helms ?? []).flatMap((h): Array<[ServiceKind, string]> => (h.id ? [['helm', h.id]] : [])),
+  ];
+}
+
 /** The service kinds with a deploy and a status endpoint, as Qovery's API names them in paths. */
 export type ServiceKind = 'job' | 'application' | 'container' | 'helm';
+const ENVIRONMENT_PATH = /^\/environment\/([^/]+)\/(service\/deploy|statuses|status)$/;
 const CANCEL_PATH = /^\/deploymentQueue\/([^/]+)\/cancelDeployment$/;
 const SERVICE_PATH = /^\/(job|application|container|helm)\/([^/]+)\/(deploy|status)$/;
 
@@ -170,6 +213,8 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   const deployScripts = new Map<string, FakeAnswer[]>();
   /** Each accepted deployment request: whether Qovery began it (a status read past its queued state) or it was cancelled. */
   const deploymentRequests = new Map<string, { started: boolean; cancelled: boolean }>();
+  /** Environments deployed through service/deploy: their last request and the services deployed in them. */
+  const environments = new Map<string, { requestId: string; at: string; members: Map<string, ServiceKind> }>();
   const statusScripts = new Map<string, readonly StatusStep[]>();
   const sockets = new Set<Socket>();
   const pendingDelays = new Set<() => void>();
@@ -214,15 +259,15 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     });
   };
 
-  const accept = (jobId: string, rec: RecordedRequest): object => {
+  /** `id`: the request, shared by every service of an environment's deploy. */
+  const accept = (jobId: string, rec: RecordedRequest, id: string = randomUUID()): object => {
     const query = rec.query;
     const state = job(jobId);
     // The deployment being replaced is remembered as it ends, for later stale reads.
     state.previous = state.walk ? { ...state.current, state: finalState(state.walk.steps, state.current.state) } : state.current;
     const action = actionFor(query.forceEvent ?? null);
-    const id = randomUUID();
     state.deployments.push(id);
-    deploymentRequests.set(id, { started: false, cancelled: false });
+    if (!deploymentRequests.has(id)) deploymentRequests.set(id, { started: false, cancelled: false });
     rec.acceptedAs = id;
     state.current = {
       state: queuedStateFor(action),
@@ -250,17 +295,83 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (!res.destroyed) sendJson(res, 202, body);
   };
 
-  const handleStatus = (kind: ServiceKind, jobId: string, res: ServerResponse): void => {
-    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `${kind} ${jobId} not found` });
+  /** One status read of a service: the next step of its walk (or the error the walk scripts). */
+  const readService = (jobId: string): { error: number } | Record<string, unknown> => {
     const state = job(jobId);
-    if (!state.walk) return sendJson(res, 200, buildStatus(jobId, state.current));
+    if (!state.walk) return buildStatus(jobId, state.current);
     const step = nextStep(state.walk);
-    if ('error' in step) return sendError(res, { status: step.error });
-    if ('stale' in step) return sendJson(res, 200, buildStatus(jobId, state.previous));
+    if ('error' in step) return { error: step.error };
+    if ('stale' in step) return buildStatus(jobId, state.previous);
     state.current = { ...state.current, state: step.state };
     const request = deploymentRequests.get(state.current.deploymentRequestId ?? '');
     if (request && !step.state.endsWith('QUEUED')) request.started = true;
-    sendJson(res, 200, buildStatus(jobId, state.current));
+    return buildStatus(jobId, state.current);
+  };
+
+  const handleStatus = (kind: ServiceKind, jobId: string, res: ServerResponse): void => {
+    if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `${kind} ${jobId} not found` });
+    const read = readService(jobId);
+    if ('error' in read) return sendError(res, { status: read.error as number });
+    sendJson(res, 200, read);
+  };
+
+  /** EnvironmentStatus: the environment's state and its last deployment request. */
+  const environmentStatus = (environmentId: string, state: string): Record<string, unknown> => {
+    const last = environments.get(environmentId);
+    return {
+      id: environmentId,
+      state,
+      last_deployment_date: last?.at ?? null,
+      last_deployment_state: state,
+      last_deployment_id: null,
+      total_deployment_duration_in_seconds: null,
+      origin: last ? 'API' : null,
+      triggered_by: null,
+      deployment_status: last ? 'OUT_OF_DATE' : 'NEVER_DEPLOYED',
+      deployment_request_id: last?.requestId ?? null,
+      metrics: null,
+    };
+  };
+
+  const handleEnvironmentDeploy = async (environmentId: string, rec: RecordedRequest, res: ServerResponse): Promise<void> => {
+    const parsed = DeployAllBody.safeParse(rec.body);
+    // Each listed service counts the call as one of its open deploys, as a deploy of it alone would.
+    if (parsed.success) for (const [, id] of listedServices(parsed.data)) trackInFlight(id, res);
+    const answer = takeAnswer(environmentId);
+    if (answer?.kind === 'hang') return;
+    await delay(deployDelay);
+    if (answer?.kind === 'error') return sendError(res, answer);
+    if (!isUuid(environmentId)) return sendError(res, { status: 404, detail: `environment ${environmentId} not found` });
+    if (!parsed.success)
+      return sendError(res, { status: 400, detail: `DeployAllRequest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+    const listed = listedServices(parsed.data);
+    if (listed.length === 0) return sendError(res, { status: 400, detail: 'DeployAllRequest lists no service to deploy' });
+    const requestId = randomUUID();
+    const members = environments.get(environmentId)?.members ?? new Map<string, ServiceKind>();
+    for (const [kind, id] of listed) {
+      members.set(id, kind);
+      accept(id, rec, requestId);
+    }
+    environments.set(environmentId, { requestId, at: new Date().toISOString(), members });
+    const body = environmentStatus(environmentId, 'DEPLOYMENT_QUEUED');
+    if (answer?.kind === 'accept-then-error') return sendError(res, { status: answer.status, ...(answer.body && { body: answer.body }) });
+    if (answer?.kind === 'accept-then-reset') return void res.socket?.destroy();
+    if (answer?.kind === 'accept-late') await delay(answer.answerAfterMs);
+    if (!res.destroyed) sendJson(res, 202, body);
+  };
+
+  // EnvironmentStatuses: one list per kind; each read moves every member service one step on its walk.
+  const handleEnvironmentStatuses = (environmentId: string, res: ServerResponse): void => {
+    if (!isUuid(environmentId)) return sendError(res, { status: 404, detail: `environment ${environmentId} not found` });
+    const lists: Record<string, unknown[]> = { applications: [], containers: [], jobs: [], helms: [], databases: [], terraforms: [] };
+    for (const [id, kind] of environments.get(environmentId)?.members ?? []) {
+      const read = readService(id);
+      if ('error' in read) return sendError(res, { status: read.error as number });
+      lists[RELEASE_LIST[kind]]?.push(read);
+    }
+    const states = Object.values(lists).flat() as Array<{ state: string }>;
+    const state = states.length > 0 && states.every((s) => s.state === 'DEPLOYED') ? 'DEPLOYED' : states.length > 0 ? 'DEPLOYING' : 'READY';
+    sendJson(res, 200, { environment: environmentStatus(environmentId, state), ...lists });
   };
 
   // 202 with no body while the request is still queued; 409 once it began or was cancelled (cancelDeploymentRequest).
@@ -295,6 +406,10 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (kind && statusJob !== undefined) return handleStatus(kind, statusJob, res);
     const cancel = req.method === 'POST' ? CANCEL_PATH.exec(url.pathname)?.[1] : undefined;
     if (cancel !== undefined) return handleCancel(cancel, res);
+    const environment = ENVIRONMENT_PATH.exec(url.pathname);
+    if (environment?.[2] === 'service/deploy' && req.method === 'POST') return handleEnvironmentDeploy(environment[1] ?? '', rec, res);
+    if (environment?.[2] === 'statuses' && req.method === 'GET') return handleEnvironmentStatuses(environment[1] ?? '', res);
+    if (environment?.[2] === 'status' && req.method === 'GET') return sendJson(res, 200, environmentStatus(environment[1] ?? '', 'DEPLOYED'));
     sendError(res, { status: 404 });
   };
 
@@ -335,6 +450,11 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     deployments: (jobId) => [...(jobs.get(jobId)?.deployments ?? [])],
     maxConcurrentDeploys: (jobId) => jobs.get(jobId)?.maxInFlight ?? 0,
     cancelCalls: () => requests.filter((r) => r.method === 'POST' && CANCEL_PATH.test(r.path)),
+    releaseCalls: (environmentId) =>
+      requests.filter((r) => {
+        const call = ENVIRONMENT_PATH.exec(r.path);
+        return r.method === 'POST' && call?.[2] === 'service/deploy' && (environmentId === undefined || call[1] === environmentId);
+      }),
     openDeploys: () => [...jobs.values()].reduce((open, state) => open + state.inFlight, 0),
     setDeployDelay: (ms) => {
       deployDelay = ms;
@@ -346,6 +466,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       requests.length = 0; // same array, so a test holding `requests` keeps seeing the log
       jobs.clear();
       deploymentRequests.clear();
+      environments.clear();
       deployScripts.clear();
       statusScripts.clear();
       token = options.token;

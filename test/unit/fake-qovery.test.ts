@@ -266,3 +266,36 @@ describe('fake Qovery: applications, containers, helm services and the deploymen
     expect(fake.cancelCalls()).toHaveLength(4);
   });
 });
+
+describe('fake Qovery: environment releases', () => {
+  const post = (path: string, body: unknown) =>
+    fetch(`${fake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const EnvironmentStatusSchema = z.object({
+    id: z.string(),
+    state: z.string(),
+    last_deployment_state: z.string(),
+    deployment_request_id: z.uuid().nullable(),
+    deployment_status: z.enum(['NEVER_DEPLOYED', 'UP_TO_DATE', 'OUT_OF_DATE']),
+  });
+
+  it('deploys a DeployAllRequest as one request for every listed service, 400 without a required id, and serves EnvironmentStatuses', async () => {
+    const [env, container, job] = [randomUUID(), randomUUID(), randomUUID()];
+    expect((await post(`/environment/${env}/service/deploy`, { containers: [{ image_tag: 'v1' }] })).status).toBe(400);
+    expect((await post(`/environment/${env}/service/deploy`, {})).status).toBe(400);
+    const accepted = await post(`/environment/${env}/service/deploy`, {
+      containers: [{ id: container, image_tag: 'v1' }],
+      jobs: [{ id: job, image_tag: 'v1' }],
+    });
+    expect(accepted.status).toBe(202);
+    const environment = EnvironmentStatusSchema.parse(await accepted.json());
+    expect(fake.deployments(container)).toEqual([environment.deployment_request_id]);
+    expect(fake.deployments(job)).toEqual([environment.deployment_request_id]);
+
+    const statuses = (await (await fetch(`${fake.url}/environment/${env}/statuses`)).json()) as Record<string, unknown[]>;
+    EnvironmentStatusSchema.parse(statuses.environment);
+    expect(Object.keys(statuses).sort()).toEqual(['applications', 'containers', 'databases', 'environment', 'helms', 'jobs', 'terraforms']);
+    expect(StatusSchema.parse(statuses.containers?.[0]).id).toBe(container);
+    expect(StatusSchema.parse(statuses.jobs?.[0]).deployment_request_id).toBe(environment.deployment_request_id);
+    expect(fake.releaseCalls(env)).toHaveLength(3);
+  });
+});

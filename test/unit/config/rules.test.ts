@@ -235,7 +235,7 @@ describe('parseRules', () => {
     ['on a source', { sources: [{ ...GITHUB, secrett: 'x' }] }, 'sources.0: Unrecognized key: "secrett"'],
     ['on a route', { routes: [route({ when: 'always' })] }, 'routes.0: Unrecognized key: "when"'],
     ['in match', { routes: [route({ match: { branches: 'main' } })] }, 'routes.0.match: Unrecognized key: "branches"'],
-    ['in target', { routes: [route({ target: { jobId: JOB_1, environmentId: JOB_2 } })] }, 'routes.0.target: Unrecognized key: "environmentId"'],
+    ['in target', { routes: [route({ target: { jobId: JOB_1, projectId: JOB_2 } })] }, 'routes.0.target: Unrecognized key: "projectId"'],
     ['in a semver tag', { routes: [route({ match: { tag: { semver: '^1', prerelease: true } } })] }, expect.stringMatching(/^routes\.0\.match\.tag/)],
   ])('refuses an unknown key %s, so a typo is not silently ignored', (_where, doc, problem) => {
     expect(problemsOf(rulesText(doc))).toEqual([problem]);
@@ -310,9 +310,11 @@ describe('route targets: every Qovery service kind', () => {
   });
 
   it('refuses a target naming no service, or two', () => {
-    expect(problemsOf(text({ target: {} }))).toEqual(['routes.0.target: name exactly one service: jobId, applicationId, containerId, helmId (found none)']);
+    expect(problemsOf(text({ target: {} }))).toEqual([
+      'routes.0.target: name exactly one service: jobId, applicationId, containerId, helmId, environmentId (found none)',
+    ]);
     expect(problemsOf(text({ target: { jobId: JOB_1, containerId: APP }, deploy: 'tag' }))).toEqual([
-      'routes.0.target: name exactly one service: jobId, applicationId, containerId, helmId (found jobId and containerId)',
+      'routes.0.target: name exactly one service: jobId, applicationId, containerId, helmId, environmentId (found jobId and containerId)',
     ]);
   });
 

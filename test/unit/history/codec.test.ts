@@ -18,6 +18,6 @@ describe('decoding stored deployments', () => {
       order: '1',
       allowDowngrade: '0',
     };
-    expect(decodeDeployment(stored, [])).toMatchObject({ targetKind: 'job', targetId: JOB, jobId: JOB, lane: JOB, target: { kind: 'job', id: JOB } });
+    expect(decodeDeployment(stored, [])).toMatchObject({ targetKind: 'job', targetId: JOB, jobId: JOB, lanes: JOB, target: { kind: 'job', id: JOB } });
   });
 });

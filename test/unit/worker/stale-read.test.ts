@@ -17,7 +17,7 @@ function deployment(fields: Partial<Deployment> = {}): Deployment {
     targetKind: 'job',
     targetId: JOB_ID,
     jobId: JOB_ID,
-    lane: JOB_ID,
+    lanes: JOB_ID,
     target: { kind: 'job', id: JOB_ID },
     status: 'accepted',
     attempts: 1,
