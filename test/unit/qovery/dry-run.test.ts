@@ -30,4 +30,20 @@ describe('the dry-run Qovery client', () => {
     if (!deploy.ok || !status.ok) return;
     expect(status.status).toMatchObject({ state: 'STOPPED', deployment_request_id: deploy.status?.deployment_request_id });
   });
+
+  it('answers a release as accepted with the DeployAllRequest it would send, and every released service deployed under its request id', async () => {
+    const client = createDryRunQoveryClient();
+    const release = { kind: 'environment' as const, id: JOB.replace(/1$/, 'e'), services: [{ kind: 'container' as const, id: JOB.replace(/1$/, 'c') }] };
+    const deploy = await client.deployRelease({ target: release, imageTag: 'v2' });
+    expect(deploy).toMatchObject({
+      ok: true,
+      dryRun: true,
+      detail: `dry-run: would POST /environment/${release.id}/service/deploy {"containers":[{"id":"${release.services[0]?.id}","image_tag":"v2"}]}`,
+    });
+    const statuses = await client.getReleaseStatuses(release);
+    if (!deploy.ok || !statuses.ok) throw new Error('the dry run refused');
+    expect(statuses.services).toEqual([
+      expect.objectContaining({ id: release.services[0]?.id, state: 'DEPLOYED', deployment_request_id: deploy.status?.deployment_request_id }),
+    ]);
+  });
 });
