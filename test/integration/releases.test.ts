@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dockerHubPush } from '../support/payloads.js';
 import { parseRules } from '../../src/config/rules.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { deploymentWhen, startTestRelay, type TestRelay } from '../support/relay.js';
 
 const ENV = '00000000-0000-4000-8000-00000000e001';
 const API = '00000000-0000-4000-8000-0000000000c1';
@@ -35,11 +35,7 @@ afterEach(async () => {
   relay = undefined as never;
 });
 
-async function finalDeployment(id: string, status = 'succeeded') {
-  let deployment: any;
-  await expect.poll(async () => ((deployment = (await relay.get(`/deployments/${id}`)).json), deployment.status), { timeout: 10_000 }).toBe(status);
-  return deployment;
-}
+const finalDeployment = (id: string, status?: string) => deploymentWhen(relay, id, status);
 
 describe('an environment release deploys several services together', () => {
   it('one push releases an API, a worker and a migration job in one call, followed to its end service by service', async () => {

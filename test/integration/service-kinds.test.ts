@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dockerHubPush, githubPush } from '../support/payloads.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { deploymentWhen, startTestRelay, type TestRelay } from '../support/relay.js';
 
 const APP = '00000000-0000-4000-8000-0000000000a1';
 const CONTAINER = '00000000-0000-4000-8000-0000000000c1';
@@ -73,11 +73,7 @@ const HARBOR_AUTH = { authorization: 'Bearer harbor-token-for-tests' };
 let relay: TestRelay;
 afterEach(async () => relay?.close());
 
-async function finalDeployment(id: string, status = 'succeeded') {
-  let deployment: any;
-  await expect.poll(async () => ((deployment = (await relay.get(`/deployments/${id}`)).json), deployment.status), { timeout: 10_000 }).toBe(status);
-  return deployment;
-}
+const finalDeployment = (id: string, status?: string) => deploymentWhen(relay, id, status);
 
 describe('every Qovery service kind is a target', () => {
   it('a GitHub push deploys an application by commit and follows it at the application status endpoint', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { deploymentWhen, startTestRelay, type TestRelay } from '../support/relay.js';
 import { githubPush, githubTagPush, dockerHubPush } from '../support/payloads.js';
 
 const JOB_API = '00000000-0000-4000-8000-000000000001';
@@ -36,11 +36,7 @@ const ENV = { GITHUB_WEBHOOK_SECRET: 'gh-secret-for-tests', DOCKERHUB_WEBHOOK_TO
 let relay: TestRelay;
 afterEach(async () => relay?.close());
 
-async function finalDeployment(id: string, status: string) {
-  let deployment: any;
-  await expect.poll(async () => ((deployment = (await relay.get(`/deployments/${id}`)).json), deployment.status), { timeout: 10_000 }).toBe(status);
-  return deployment;
-}
+const finalDeployment = (id: string, status?: string) => deploymentWhen(relay, id, status);
 
 describe('a webhook becomes a Qovery deploy', () => {
   it('a signed GitHub push to main deploys its head commit and follows it to success', async () => {

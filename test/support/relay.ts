@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { inject } from 'vitest';
+import { inject, expect } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import { parseRules, type Rules } from '../../src/config/rules.js';
 import { startRelay, type Relay, type RelayConfig } from '../../src/relay.js';
@@ -123,4 +123,11 @@ export async function startTestRelay(rulesYaml: string, overrides: Partial<Relay
       redis.disconnect();
     },
   };
+}
+
+/** The deployment once it has reached `status`, read through the history API (10 s at most). */
+export async function deploymentWhen(relay: TestRelay, id: string, status = 'succeeded'): Promise<any> {
+  let deployment: any;
+  await expect.poll(async () => ((deployment = (await relay.get(`/deployments/${id}`)).json), deployment.status), { timeout: 10_000 }).toBe(status);
+  return deployment;
 }
