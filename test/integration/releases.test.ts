@@ -98,6 +98,24 @@ describe('an environment release deploys several services together', () => {
     expect(relay.fake.releaseCalls()).toEqual([]);
   });
 
+  it('a newer single-service push during a release leaves that service on the newer version, with one deploy of it open at a time', async () => {
+    relay = await startTestRelay(RULES);
+    relay.fake.setDeployDelay(50);
+    const now = Math.floor(Date.now() / 1000);
+    const release = await relay.post('hub', dockerHubPush({ repository: 'acme/platform', tag: '5.0.0', pushedAt: now - 10 }));
+    const single = await relay.post('hub', dockerHubPush({ repository: 'acme/api', tag: '5.0.1', pushedAt: now }));
+    expect((await finalDeployment(single.json.deployments[0].id)).imageTag).toBe('5.0.1');
+    await expect
+      .poll(async () => (await relay.get(`/deployments/${release.json.deployments[0].id}`)).json.status, { timeout: 10_000 })
+      .toMatch(/^(succeeded|superseded)$/);
+    // Whatever the order, the API's last deploy, alone or in the release, is the newer push.
+    const apiCalls = relay.fake.requests.filter(
+      (r) => r.method === 'POST' && (r.path === `/container/${API}/deploy` || (r.path.endsWith('/service/deploy') && JSON.stringify(r.body).includes(API))),
+    );
+    expect(JSON.stringify(apiCalls.at(-1)?.body)).toContain('5.0.1');
+    expect(relay.fake.maxConcurrentDeploys(API)).toBeLessThanOrEqual(1);
+  });
+
   it('retries a release Qovery refuses with 409 while an operation is in progress, and calls again only then', async () => {
     relay = await startTestRelay(RULES);
     relay.fake.scriptDeploy(ENV, [{ kind: 'error', status: 409, detail: 'Operation is in progress' }]);
