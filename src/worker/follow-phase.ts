@@ -110,8 +110,14 @@ export function createFollowPhase(deps: Deps) {
         return DONE;
       }
     }
-    // A service not listed yet, or still showing its previous deployment, counts as not done.
-    const seen = reads.map((read) => ({ ...read, current: read.status && !isStaleRead(d, read.status, elapsed, graceMs) ? read.status : undefined }));
+    // A service not listed yet, or still showing its previous deployment, counts as not done. The
+    // spec does not say that a released service's Status names the environment's request: one
+    // naming another request that no deployment of ours made is judged by its dates instead.
+    const judged = (status: QoveryStatus) => (status.deployment_request_id === d.deploymentRequestId ? status : { ...status, deployment_request_id: null });
+    const seen = reads.map((read) => ({
+      ...read,
+      current: read.status && !isStaleRead(d, judged(read.status), elapsed, graceMs) ? read.status : undefined,
+    }));
     const services = JSON.stringify(seen.map(({ service, current }) => ({ ...service, ...(current && { state: current.state }) })));
     const states = seen.map(({ service, current }) => `${describeTarget(service)} ${current?.state ?? 'not reported yet'}`).join(', ');
     const failure = seen.flatMap(({ service, current }) => {

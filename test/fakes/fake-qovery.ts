@@ -110,6 +110,8 @@ export interface FakeQovery {
   /** Deploy calls open now, over every job. */
   openDeploys(): number;
   setDeployDelay(ms: number): void;
+  /** Whether the services of one environment deploy share its request id in their Status (default) or get their own. */
+  setReleaseRequestIds(mode: 'shared' | 'per-service'): void;
   /** With a token, calls need "Authorization: Token <t>" or "Bearer <t>"; undefined turns auth off. */
   setToken(token: string | undefined): void;
   reset(): void;
@@ -220,6 +222,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   const pendingDelays = new Set<() => void>();
   let token = options.token;
   let deployDelay = 0;
+  let releaseRequestIds: 'shared' | 'per-service' = 'shared';
 
   const job = (jobId: string): JobState => {
     let state = jobs.get(jobId);
@@ -350,7 +353,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     const members = environments.get(environmentId)?.members ?? new Map<string, ServiceKind>();
     for (const [kind, id] of listed) {
       members.set(id, kind);
-      accept(id, rec, requestId);
+      accept(id, rec, releaseRequestIds === 'shared' ? requestId : randomUUID());
     }
     environments.set(environmentId, { requestId, at: new Date().toISOString(), members });
     const body = environmentStatus(environmentId, 'DEPLOYMENT_QUEUED');
@@ -459,6 +462,9 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     setDeployDelay: (ms) => {
       deployDelay = ms;
     },
+    setReleaseRequestIds: (mode) => {
+      releaseRequestIds = mode;
+    },
     setToken: (next) => {
       token = next;
     },
@@ -471,6 +477,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       statusScripts.clear();
       token = options.token;
       deployDelay = 0;
+      releaseRequestIds = 'shared';
     },
     close: async () => {
       for (const done of [...pendingDelays]) done();

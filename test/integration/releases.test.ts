@@ -79,6 +79,14 @@ describe('an environment release deploys several services together', () => {
     expect(await ids(`jobId=${MIGRATE}`)).toEqual([summary.id]);
   });
 
+  it("is followed to its end when Qovery gives each released service its own request id rather than the environment's", async () => {
+    relay = await startTestRelay(RULES);
+    relay.fake.setReleaseRequestIds('per-service');
+    const response = await relay.post('hub', dockerHubPush({ repository: 'acme/platform', tag: '3.1.5' }));
+    const deployment = await finalDeployment(response.json.deployments[0].id);
+    expect(deployment.target.services.map((s: any) => s.state)).toEqual(['DEPLOYED', 'DEPLOYED', 'DEPLOYED']);
+  });
+
   it('fails when one released service fails, naming it, with every service state recorded', async () => {
     relay = await startTestRelay(RULES);
     relay.fake.scriptStatus(WORKER, [{ state: 'DEPLOYING', reads: 2 }, { state: 'DEPLOYMENT_ERROR' }]);
