@@ -30,20 +30,18 @@ export function decodeDeployment(hash: Record<string, string>, transitions: read
   return state && { ...state, target: targetOf(state), transitions: transitions.map((t) => JSON.parse(t) as Transition) };
 }
 
-type FieldValues = Record<string, string | number | boolean | undefined>;
-
 const encodeField = (value: string | number | boolean): string => (typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
 
 /**
- * Fields as the flat field, value, field, value list HSET takes. Undefined values are dropped so
- * optional fields are absent rather than the string "undefined"; for...in rather than
- * Object.entries, as this runs for every webhook and every status change.
+ * Fields as the flat field, value, field, value list HSET takes, appended to `pairs`. Undefined
+ * values are dropped so optional fields are absent rather than the string "undefined", and so are
+ * objects, which are no hash field (a deployment's `target` is written as its parts); for...in
+ * rather than Object.entries, as this runs for every webhook and every status change.
  */
-export function toHashPairs(values: FieldValues): string[] {
-  const pairs: string[] = [];
+export function toHashPairs(values: Readonly<Record<string, unknown>>, pairs: string[] = []): string[] {
   for (const key in values) {
     const value = values[key];
-    if (value !== undefined) pairs.push(key, encodeField(value));
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') pairs.push(key, encodeField(value));
   }
   return pairs;
 }

@@ -195,23 +195,26 @@ export function createHistory(deps: {
       ];
       for (const d of deployments) {
         const order = pushOrder(d.pushedAt, received.getTime());
-        const { target, ...fields } = d;
-        const pairs = toHashPairs({
-          ...fields,
-          targetKind: target.kind,
-          targetId: target.id,
-          ...(target.kind === 'job' && { jobId: target.id }),
-          ...(isRelease(target) && { services: JSON.stringify(target.services) }),
-          lanes: lanesOf(target).join(','),
-          deliveryId: delivery.id,
-          source: delivery.source,
-          status: 'queued',
-          attempts: 0,
-          createdAt: delivery.receivedAt,
-          createdAtMs: received.getTime(),
-          updatedAt: delivery.receivedAt,
-          order,
-        });
+        // Appended field by field: object rest and conditional spreads take V8's slow path, and
+        // this runs for every webhook (it was two thirds of recordDelivery's own time).
+        const { target } = d;
+        const pairs = toHashPairs(d);
+        pairs.push('targetKind', target.kind, 'targetId', target.id, 'lanes', lanesOf(target).join(','));
+        if (target.kind === 'job') pairs.push('jobId', target.id);
+        if (isRelease(target)) pairs.push('services', JSON.stringify(target.services));
+        toHashPairs(
+          {
+            deliveryId: delivery.id,
+            source: delivery.source,
+            status: 'queued',
+            attempts: 0,
+            createdAt: delivery.receivedAt,
+            createdAtMs: received.getTime(),
+            updatedAt: delivery.receivedAt,
+            order,
+          },
+          pairs,
+        );
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
         const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
         const [, indexCount, pendingCount] = keyCounts(d);
