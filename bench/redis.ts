@@ -34,16 +34,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
 }
 
 /** Deletes a scenario's keys, as each test owns and removes its own. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
+export { deleteKeysWithPrefix as deleteKeys } from '../src/redis/connection.js';
 
 /** Bytes Redis attributes to each key (MEMORY USAGE, exact), summed by the group `group` names. */
 export async function memoryByGroup(redis: Redis, prefix: string, group: (key: string) => string): Promise<Map<string, { keys: number; bytes: number }>> {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { DEFAULT_REDIS_URL } from '../src/config/env.js';
+import { deleteKeysWithPrefix } from '../src/redis/connection.js';
 import { freePort, redisAnswers, startPrivateRedis } from '../src/redis/private-server.js';
 import { startFakeQovery } from '../test/fakes/fake-qovery.js';
 import { sign } from '../test/fakes/signers.js';
@@ -54,12 +55,7 @@ function stopRelay(child: ChildProcess): Promise<void> {
 async function deleteKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

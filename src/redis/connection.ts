@@ -82,3 +82,15 @@ export function batchWritesThisTurn(redis: Redis): void {
     stream.uncork();
   });
 }
+
+/** Deletes every key under `prefix:` (SCAN and UNLINK, so Redis never blocks on it); how many were deleted. */
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { inject, expect } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import { parseRules, type Rules } from '../../src/config/rules.js';
+import { deleteKeysWithPrefix } from '../../src/redis/connection.js';
 import { startRelay, type Relay, type RelayConfig } from '../../src/relay.js';
 import { sign } from '../fakes/signers.js';
 import { startFakeQovery, type FakeQovery } from '../fakes/fake-qovery.js';
@@ -74,12 +75,7 @@ export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, prefix);
 }
 
 export async function startTestRelay(rulesYaml: string, overrides: Partial<RelayConfig> = {}, env: Record<string, string> = {}): Promise<TestRelay> {
