@@ -111,8 +111,15 @@ export function createHistory(deps: {
     return { indexes: [...lanes.map((lane) => keys.deploymentIndex('job', lane)), ...own], pending: lanes.map((lane) => keys.jobPending(lane)) };
   }
 
-  /** The keys one delivery's record touches, in the order RECORD_DELIVERY and FORGET_DELIVERY read them. */
-  function deliveryKeys(delivery: Delivery, deployments: readonly NewDeployment[], signature: string | undefined): string[] {
+  /**
+   * The keys one delivery's record touches, in the order RECORD_DELIVERY and FORGET_DELIVERY read
+   * them, and each deployment's id with how many indexes and pending sets it has among them.
+   */
+  function deliveryKeys(
+    delivery: Delivery,
+    deployments: readonly NewDeployment[],
+    signature: string | undefined,
+  ): { scriptKeys: string[]; counts: Array<[string, number, number]> } {
     const scriptKeys = [
       keys.delivery(keys.deliveryMember(delivery.source, delivery.id)),
       keys.deliveries,
@@ -123,19 +130,15 @@ export function createHistory(deps: {
       keys.deploymentIndex('status', 'queued'),
       keys.deploymentIndex('source', delivery.source),
     ];
+    const counts: Array<[string, number, number]> = [];
     for (const d of deployments) {
       const { indexes, pending } = deploymentIndexes(d.target);
       scriptKeys.push(keys.deployment(d.id), keys.transitions(d.id), keys.deploymentIndex('route', d.route), ...indexes, ...pending);
+      counts.push([d.id, indexes.length, pending.length]);
     }
     if (signature !== undefined) scriptKeys.push(keys.deliverySignature(delivery.source, signature));
-    return scriptKeys;
+    return { scriptKeys, counts };
   }
-
-  /** Each deployment's id with the counts of its indexes and pending sets, as the scripts walk their keys. */
-  const keyCounts = (d: NewDeployment): [string, number, number] => {
-    const { indexes, pending } = deploymentIndexes(d.target);
-    return [d.id, indexes.length, pending.length];
-  };
 
   async function loadDeployments(ids: readonly string[]): Promise<Array<Deployment | undefined>> {
     if (ids.length === 0) return [];
@@ -193,7 +196,8 @@ export function createHistory(deps: {
         expiry.record,
         options.signature !== undefined ? '1' : '0',
       ];
-      for (const d of deployments) {
+      const { scriptKeys, counts } = deliveryKeys(delivery, deployments, options.signature);
+      deployments.forEach((d, i) => {
         const order = pushOrder(d.pushedAt, received.getTime());
         // Appended field by field: object rest and conditional spreads take V8's slow path, and
         // this runs for every webhook (it was two thirds of recordDelivery's own time).
@@ -217,10 +221,9 @@ export function createHistory(deps: {
         );
         const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
         const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
-        const [, indexCount, pendingCount] = keyCounts(d);
+        const [, indexCount, pendingCount] = counts[i] ?? [d.id, 0, 0];
         args.push(d.id, order, JSON.stringify(transition), event, indexCount, pendingCount, pairs.length, ...pairs);
-      }
-      const scriptKeys = deliveryKeys(delivery, deployments, options.signature);
+      });
       const via = options.via ?? redis;
       const touched = { source: delivery.source, lanes: deployments.flatMap((d) => lanesOf(d.target)), routes: deployments.map((d) => d.route) };
       const [existing] = await Promise.all([recordDeliveryScript(via, scriptKeys, args), retention.afterWrite(via, touched)]);
@@ -233,8 +236,9 @@ export function createHistory(deps: {
      */
     async forgetDelivery(delivery: Delivery, deployments: readonly NewDeployment[], signature?: string): Promise<boolean> {
       const member = keys.deliveryMember(delivery.source, delivery.id);
-      const args = [member, delivery.id, delivery.source, deployments.length, signature !== undefined ? '1' : '0', ...deployments.flatMap(keyCounts)];
-      return (await forgetDeliveryScript(redis, deliveryKeys(delivery, deployments, signature), args)) === 1;
+      const { scriptKeys, counts } = deliveryKeys(delivery, deployments, signature);
+      const args = [member, delivery.id, delivery.source, deployments.length, signature !== undefined ? '1' : '0', ...counts.flat()];
+      return (await forgetDeliveryScript(redis, scriptKeys, args)) === 1;
     },
 
     /** A repeat of a stored delivery is kept as its own entry so the history shows every request. */
