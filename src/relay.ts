@@ -189,7 +189,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
 
   let app: FastifyInstance | undefined;
   if (config.RELAY_ROLE !== 'worker') {
-    const intake = createIntake({ history, producer, redis: producerRedis, rules: activeRules, logger, metrics });
+    const intake = createIntake({ history, redis: producerRedis, rules: activeRules, logger, metrics });
     app = await buildApp({
       logger,
       intake,

@@ -14,6 +14,7 @@ import {
   type Transition,
 } from './model.js';
 import { pageIndex, type Page } from './queries.js';
+import { deployQueueKeys } from '../queue/inline-add.js';
 import { createRetention, type Retention } from './retention.js';
 import { isRelease, lanesOf, type DeploymentKind, type DeploymentTarget } from '../qovery/targets.js';
 import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
@@ -100,6 +101,7 @@ export function createHistory(deps: {
   const retention = createRetention({ keys, retention: deps.retention, now, logger: deps.logger });
   // The transition script reads the job id from the deployment, so it gets the key around it.
   const aroundJobId = keys.jobPending('\n').split('\n');
+  const deployQueue = deployQueueKeys(keys);
 
   /**
    * A deployment's per-service indexes (one per lane, so `?jobId=` finds releases too, and a
@@ -129,6 +131,7 @@ export function createHistory(deps: {
       keys.deployments,
       keys.deploymentIndex('status', 'queued'),
       keys.deploymentIndex('source', delivery.source),
+      ...deployQueue.scriptKeys,
     ];
     const counts: Array<[string, number, number]> = [];
     for (const d of deployments) {
@@ -168,10 +171,10 @@ export function createHistory(deps: {
 
   return {
     /**
-     * Stores a delivery with all its deployments, their indexes and first transitions in one
-     * atomic step. When the delivery id is already stored nothing is written and the stored
+     * Stores a delivery with all its deployments, their indexes, first transitions and deploy jobs
+     * in one atomic step. When the delivery id is already stored nothing is written and the stored
      * delivery is returned, which is how duplicates are recognised. `via` runs it on another
-     * connection, so intake can send it ahead of the deploy jobs on the producer's.
+     * connection: intake's, which fails fast and batches each turn's writes.
      */
     async recordDelivery(
       delivery: Delivery,
@@ -195,6 +198,7 @@ export function createHistory(deps: {
         expiry.indexes,
         expiry.record,
         options.signature !== undefined ? '1' : '0',
+        deployQueue.head,
       ];
       const { scriptKeys, counts } = deliveryKeys(delivery, deployments, options.signature);
       deployments.forEach((d, i) => {
@@ -237,7 +241,7 @@ export function createHistory(deps: {
     async forgetDelivery(delivery: Delivery, deployments: readonly NewDeployment[], signature?: string): Promise<boolean> {
       const member = keys.deliveryMember(delivery.source, delivery.id);
       const { scriptKeys, counts } = deliveryKeys(delivery, deployments, signature);
-      const args = [member, delivery.id, delivery.source, deployments.length, signature !== undefined ? '1' : '0', ...counts.flat()];
+      const args = [member, delivery.id, delivery.source, deployments.length, signature !== undefined ? '1' : '0', deployQueue.head, ...counts.flat()];
       return (await forgetDeliveryScript(redis, scriptKeys, args)) === 1;
     },
 

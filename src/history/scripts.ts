@@ -1,3 +1,5 @@
+import { DEPLOY_QUEUE_LUA } from '../queue/inline-add.js';
+
 /**
  * Lua scripts keep each logical write atomic and to one round trip: a delivery with all its
  * deployments and indexes, or one status transition with its index moves and its publication.
@@ -14,16 +16,20 @@
  */
 
 // KEYS: 1 delivery, 2 deliveries index, 3 deliveries by source, 4 deliveries by outcome,
-// 5 delivery id -> source, 6 deployments index, 7 queued-status index, 8 deployments by source;
-// then per deployment: its hash, its transitions, by route, its m per-service indexes (one per
-// lane, and a release's own) and its p pending sets (one per lane); last, when the content was
-// signed, the key that remembers its signature.
+// 5 delivery id -> source, 6 deployments index, 7 queued-status index, 8 deployments by source,
+// 9-14 the deploy queue's keys (src/queue/inline-add.ts); then per deployment: its hash, its
+// transitions, by route, its m per-service indexes (one per lane, and a release's own) and its p
+// pending sets (one per lane); last, when the content was signed, the key that remembers its
+// signature.
 // ARGV: 1 delivery JSON, 2 index member, 3 score, 4 delivery expiry (ms), 5 source, 6 delivery
 // event JSON, 7 events channel, 8 deployment count, 9 the delivery key head, 10 expiry (ms) of
-// deployments and of the indexes, 11 expiry of the outcome index, 12 '1' when signed; then per
-// deployment: id, push order, transition JSON, event JSON, m, p, n, and n hash field/value strings.
+// deployments and of the indexes, 11 expiry of the outcome index, 12 '1' when signed, 13 the deploy
+// queue's job key head; then per deployment: id, push order, transition JSON, event JSON, m, p, n,
+// and n hash field/value strings.
+// Each deployment's deploy job is written with it, so a deployment is stored if and only if its job is.
 // Returns the stored delivery JSON when this delivery id, or this signed content, is already stored.
 export const RECORD_DELIVERY = `#!lua
+${DEPLOY_QUEUE_LUA}
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[1]) end
 local signature = ARGV[12] == '1' and KEYS[#KEYS] or nil
 if signature then
@@ -45,7 +51,8 @@ redis.call('SET', KEYS[5], ARGV[5], 'PXAT', ARGV[4])
 index(KEYS[2], score, member, expires)
 index(KEYS[3], score, member, expires)
 index(KEYS[4], score, member, ARGV[11])
-local k, a = 9, 13
+local jobs = deployQueue(9, ARGV[13])
+local k, a = 15, 14
 for _ = 1, tonumber(ARGV[8]) do
   local id, order, m, p, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
   redis.call('HSET', KEYS[k], unpack(ARGV, a + 7, a + 6 + n))
@@ -58,6 +65,7 @@ for _ = 1, tonumber(ARGV[8]) do
   index(KEYS[k + 2], score, id, expires)
   for i = 1, m do index(KEYS[k + 2 + i], score, id, expires) end
   for i = 1, p do index(KEYS[k + 2 + m + i], order, id, expires) end
+  jobs.add(id, score)
   redis.call('PUBLISH', ARGV[7], ARGV[a + 3])
   k, a = k + 3 + m + p, a + 7 + n
 end
@@ -95,17 +103,19 @@ return { 1, current[1], current[2] }
 `;
 
 // Undoes RECORD_DELIVERY for a delivery whose answer was a 5xx, so the sender's retry is stored as
-// new: only while every one of its deployments is still queued (no worker has touched it).
+// new: only while every one of its deployments is still queued (no worker has touched it), and
+// with each deploy job a worker has not taken yet.
 // KEYS as RECORD_DELIVERY's, the queued-status index included. ARGV: 1 index member, 2 delivery id,
-// 3 source, 4 deployment count, 5 '1' when signed, then per deployment: id, m, p (its index and
-// pending-set counts). Returns 1 when forgotten, 0 when kept.
+// 3 source, 4 deployment count, 5 '1' when signed, 6 the deploy queue's job key head, then per
+// deployment: id, m, p (its index and pending-set counts). Returns 1 when forgotten, 0 when kept.
 export const FORGET_DELIVERY = `#!lua
+${DEPLOY_QUEUE_LUA}
 local n = tonumber(ARGV[4])
-local k = 9
+local k = 15
 for i = 1, n do
   local status = redis.call('HGET', KEYS[k], 'status')
   if status and status ~= 'queued' then return 0 end
-  k = k + 3 + tonumber(ARGV[4 + 3 * i]) + tonumber(ARGV[5 + 3 * i])
+  k = k + 3 + tonumber(ARGV[5 + 3 * i]) + tonumber(ARGV[6 + 3 * i])
 end
 local member = ARGV[1]
 redis.call('DEL', KEYS[1])
@@ -113,9 +123,11 @@ redis.call('ZREM', KEYS[2], member)
 redis.call('ZREM', KEYS[3], member)
 redis.call('ZREM', KEYS[4], member)
 if redis.call('GET', KEYS[5]) == ARGV[3] then redis.call('DEL', KEYS[5]) end
-k = 9
+local jobs = deployQueue(9, ARGV[6])
+k = 15
 for i = 1, n do
-  local id, m, p = ARGV[3 + 3 * i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
+  local id, m, p = ARGV[4 + 3 * i], tonumber(ARGV[5 + 3 * i]), tonumber(ARGV[6 + 3 * i])
+  jobs.removeWaiting(id)
   redis.call('DEL', KEYS[k], KEYS[k + 1])
   redis.call('ZREM', KEYS[6], id)
   redis.call('ZREM', KEYS[7], id)

@@ -3,6 +3,8 @@ import type { JobsOptions } from 'bullmq';
 
 /** The job catalog: every queue's name, payload schema and retry policy in one place. */
 export const DEPLOY_QUEUE = 'deploy';
+/** The name every deploy job carries (BullMQ's `name`). */
+export const DEPLOY_JOB_NAME = 'deploy';
 
 /** Payloads carry ids only: the deployment itself lives in the history. */
 export const deployJobSchema = z.object({ deploymentId: z.string().regex(/^[A-Za-z0-9_-]+$/) });

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRules } from '../../src/config/rules.js';
+import type { History } from '../../src/history/history.js';
 import type { SourceConfig } from '../../src/sources/types.js';
 import { sign } from '../fakes/signers.js';
 import { githubPush } from '../support/payloads.js';
@@ -169,22 +170,30 @@ describe('a delivery answered 5xx leaves nothing that would turn its retry into 
     return test.json().deployments[0].id;
   }
 
-  it('when its job cannot be added, the stored history is undone and the retry is accepted as new', async () => {
-    relay = await startTestRelay(rules);
+  it('when the answer to its write is lost, the stored delivery and its job are undone and the retry is accepted as new', async () => {
+    relay = await startTestRelay(rules, { RELAY_ROLE: 'api' });
     const push = githubPush({ repository: 'acme/api', branch: 'main', commit: '1'.repeat(40) });
     const id = await plannedDeploymentId(push);
-    // A key of the wrong type where BullMQ keeps the job makes its add fail after the history was written.
     const jobKey = `${relay.prefix}:deploy:${id}`;
-    await relay.redis.set(jobKey, 'in the way');
+    // The write reaches Redis and runs, but its answer is lost, as when the connection drops after sending.
+    const history = relay.relay.history as { recordDelivery: History['recordDelivery'] };
+    const record = history.recordDelivery;
+    history.recordDelivery = async (...args) => {
+      await record(...args);
+      expect(await relay.redis.exists(jobKey)).toBe(1);
+      throw new Error('Connection is closed.');
+    };
     const failed = await relay.post('github', push.body, push.headers);
+    history.recordDelivery = record;
     expect(failed.statusCode).toBe(503);
     expect((await relay.get(`/deliveries/${push.headers['x-github-delivery']}`)).statusCode).toBe(404);
     expect((await relay.get(`/deployments/${id}`)).statusCode).toBe(404);
+    expect(await relay.redis.exists(jobKey)).toBe(0);
 
-    await relay.redis.del(jobKey);
     const retry = await relay.post('github', push.body, push.headers);
     expect(retry.statusCode).toBe(202);
-    await expect.poll(async () => (await relay.get(`/deployments/${id}`)).json.status, { timeout: 10_000 }).toBe('succeeded');
+    expect((await relay.get(`/deployments/${id}`)).json.status).toBe('queued');
+    expect(await relay.redis.lrange(`${relay.prefix}:deploy:wait`, 0, -1)).toEqual([id]);
   });
 
   it('a repeat after a rules change adds no job for the deployment the new rules would have made', async () => {

@@ -111,7 +111,8 @@ describe('history retention', () => {
     await h.transition(accepted.deployments[0]!.id, { status: 'deploying', attempt: 1, countAttempt: true });
     await h.transition(accepted.deployments[0]!.id, { status: 'accepted', attempt: 1 });
 
-    const keys = await keysOf(prefix);
+    // BullMQ's keys are bounded by removing finished jobs, not by expiry.
+    const keys = (await keysOf(prefix)).filter((key) => !key.startsWith(`${prefix}:deploy:`));
     expect(keys.some((key) => key.includes(':dlv-sig:'))).toBe(true);
     const ttls = await Promise.all(keys.map(async (key) => [key, await redis.pttl(key)] as const));
     expect(keys.length).toBeGreaterThan(10);
