@@ -2,13 +2,16 @@
  * `npm run bench:history-size`: what Redis holds per stored delivery and per deployment, for the
  * README's maxmemory sizing rule. On a private redis-server, through the history itself: 1,000
  * signed GitHub-like pushes on one route, each deployment taken queued -> deploying -> accepted ->
- * in_progress (twice) -> succeeded as the worker records it; then 1,000 ignored deliveries and
+ * in_progress (twice) -> succeeded as the worker records it (its deploy job, written with it, is
+ * removed as a completed job is); then 1,000 ignored deliveries and
  * 1,000 duplicates. Prints MEMORY USAGE by key group and the used_memory growth of each step.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadEnv } from '../src/config/env.js';
 import { createHistory, type NewDeployment } from '../src/history/history.js';
 import type { Delivery, DeliveryOutcome } from '../src/history/model.js';
+import { deployQueueKeys } from '../src/queue/inline-add.js';
+import { DEPLOY_QUEUE } from '../src/queue/jobs.js';
 import { relayKeys } from '../src/redis/keys.js';
 import { memoryByGroup, startPrivateRedis } from './redis.js';
 
@@ -39,6 +42,9 @@ function push(outcome: DeliveryOutcome): { delivery: Delivery; deployments: NewD
   return { delivery, deployments };
 }
 
+/** BullMQ's own keys (meta, id counter, events stream capped at 10,000): a fixed cost, not per delivery. */
+const QUEUE_GROUP = 'deploy queue';
+
 function groupOf(prefix: string, key: string): string {
   const rest = key.slice(prefix.length + 1);
   if (/^dep:[^:]+$/.test(rest)) return 'deployment hash';
@@ -47,6 +53,7 @@ function groupOf(prefix: string, key: string): string {
   if (rest.startsWith('dlv-src:')) return 'id -> source key';
   if (rest.startsWith('dlv-sig:')) return 'signature key';
   if (rest.startsWith('deps') || rest.startsWith('dlvs') || rest.startsWith('job:')) return 'indexes';
+  if (rest.startsWith(`${DEPLOY_QUEUE}:`)) return QUEUE_GROUP;
   return 'other';
 }
 
@@ -95,6 +102,11 @@ try {
     await history.transition(id, { status: 'succeeded', qoveryState: 'DEPLOYED', set: { qoveryState: 'DEPLOYED' } });
   }
   await step('its 5 transitions to succeeded');
+  // A completed job is removed at once (removeOnComplete), as a worker would have done here.
+  const queue = deployQueueKeys(keys);
+  for (const id of ids) await redis.client.del(queue.head + id);
+  await redis.client.del(`${queue.head}wait`);
+  await step('its completed deploy job removed');
   const followed = Object.fromEntries(await memoryByGroup(redis.client, prefix, (key) => groupOf(prefix, key)));
 
   for (let i = 0; i < COUNT; i++) await history.recordDelivery(push('ignored').delivery, []);
@@ -105,6 +117,7 @@ try {
   process.stdout.write(`\nMEMORY USAGE per accepted delivery with one deployment followed to succeeded (${COUNT} of them, one route):\n`);
   let total = 0;
   for (const [name, { keys: n, bytes }] of Object.entries(followed)) {
+    if (name === QUEUE_GROUP) continue;
     total += bytes;
     process.stdout.write(`  ${name.padEnd(20)} ${String(n).padStart(5)} keys  ${Math.round(bytes / COUNT)} B\n`);
   }
