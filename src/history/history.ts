@@ -16,7 +16,7 @@ import {
 import { pageIndex, type Page } from './queries.js';
 import { deployQueueKeys } from '../queue/inline-add.js';
 import { createRetention, type Retention } from './retention.js';
-import { isRelease, lanesOf, type DeploymentKind, type DeploymentTarget } from '../qovery/targets.js';
+import { isRelease, laneOf, lanesOf, type DeploymentKind, type DeploymentTarget } from '../qovery/targets.js';
 import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
 
 const recordDeliveryScript = luaScript(RECORD_DELIVERY);
@@ -109,7 +109,7 @@ export function createHistory(deps: {
    */
   function deploymentIndexes(target: DeploymentTarget): { indexes: string[]; pending: string[] } {
     const lanes = lanesOf(target);
-    const own = isRelease(target) ? [keys.deploymentIndex('job', `environment:${target.id}`)] : [];
+    const own = isRelease(target) ? [keys.deploymentIndex('job', laneOf(target))] : [];
     return { indexes: [...lanes.map((lane) => keys.deploymentIndex('job', lane)), ...own], pending: lanes.map((lane) => keys.jobPending(lane)) };
   }
 
@@ -318,9 +318,9 @@ export function createHistory(deps: {
 
     /** The most selective index drives the walk; the other filters are applied to loaded items. */
     listDeployments(filter: DeploymentFilter): Promise<Page<Deployment>> {
-      // The per-service index is keyed by lane: a jobId, or a kind and an id together (`environment:<id>` for a release).
-      const byTarget = filter.targetId !== undefined && filter.targetKind !== undefined ? `${filter.targetKind}:${filter.targetId}` : undefined;
-      const lane = filter.jobId ?? (filter.targetKind === 'job' ? filter.targetId : byTarget);
+      // The per-service index is keyed by lane (a release's own index by its lane too).
+      const byTarget = filter.targetId !== undefined && filter.targetKind !== undefined ? laneOf({ kind: filter.targetKind, id: filter.targetId }) : undefined;
+      const lane = filter.jobId ?? byTarget;
       const indexed: Array<[DeploymentIndexField, string | undefined]> = [
         ['job', lane],
         ['status', filter.status],

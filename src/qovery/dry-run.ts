@@ -34,8 +34,8 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
    * The end the last dry deploy of this service asked for. A process restarted since the deploy
    * has no record of it: an end dated now, which following accepts as the end it is waiting for.
    */
-  const endOf = (target: Target | Release, lane: string): QoveryStatus => {
-    const last = lastByLane.get(lane);
+  const endOf = (target: Target | Release): QoveryStatus => {
+    const last = lastByLane.get(laneOf(target));
     return status(target, last?.end ?? 'DEPLOYED', last?.requestId ?? null, last?.at ?? new Date(now()).toISOString());
   };
 
@@ -56,13 +56,13 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
       return { ok: true, httpStatus: 202, dryRun: true, detail: `dry-run: would POST /deploymentQueue/${requestId}/cancelDeployment` };
     },
     async getStatus(target: Target): Promise<QoveryResult> {
-      return { ok: true, httpStatus: 200, dryRun: true, status: endOf(target, laneOf(target)) };
+      return { ok: true, httpStatus: 200, dryRun: true, status: endOf(target) };
     },
     async deployRelease(request: ReleaseCall): Promise<QoveryResult> {
       const requestId = randomUUID();
       const at = new Date(now()).toISOString();
       for (const service of request.target.services) lastByLane.set(laneOf(service), { requestId, at, end: 'DEPLOYED' });
-      lastByLane.set(`environment:${request.target.id}`, { requestId, at, end: 'DEPLOYED' });
+      lastByLane.set(laneOf(request.target), { requestId, at, end: 'DEPLOYED' });
       const { path, body } = releaseRequestOf(request);
       return {
         ok: true,
@@ -73,10 +73,10 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
       };
     },
     async getReleaseStatus(release: Release): Promise<QoveryResult> {
-      return { ok: true, httpStatus: 200, dryRun: true, status: endOf(release, `environment:${release.id}`) };
+      return { ok: true, httpStatus: 200, dryRun: true, status: endOf(release) };
     },
     async getReleaseStatuses(release: Release): Promise<QoveryResult> {
-      return { ok: true, httpStatus: 200, dryRun: true, services: release.services.map((service) => endOf(service, laneOf(service))) };
+      return { ok: true, httpStatus: 200, dryRun: true, services: release.services.map((service) => endOf(service)) };
     },
   };
 }

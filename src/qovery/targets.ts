@@ -81,10 +81,11 @@ export const DEPLOYMENT_KINDS = [...TARGET_KIND_NAMES, 'environment'] as [Deploy
 export const isRelease = (target: DeploymentTarget): target is Release => target.kind === 'environment';
 
 /**
- * The name one service's deployments share for newest-wins, its lock and its last deploy. A job's
- * is its id alone, as it was before other kinds existed, so stored coordination keeps working.
+ * The name one service's deployments share for newest-wins, its lock and its last deploy; for a
+ * release, the name of its own index. A job's is its id alone, as it was before other kinds
+ * existed, so stored coordination keeps working.
  */
-export function laneOf(target: Target): string {
+export function laneOf(target: { readonly kind: DeploymentKind; readonly id: string }): string {
   return target.kind === 'job' ? target.id : `${target.kind}:${target.id}`;
 }
 
@@ -100,13 +101,16 @@ export interface DeployCall {
   readonly gitCommitId?: string;
 }
 
+/** The body field that carries the version for this kind: the commit, or the kind's tag field. */
+function versionOf(spec: TargetKindSpec, version: { readonly imageTag?: string; readonly gitCommitId?: string }): Record<string, string> {
+  return version.gitCommitId !== undefined ? { git_commit_id: version.gitCommitId } : { [spec.tagField ?? 'image_tag']: version.imageTag ?? '' };
+}
+
 /** Path and body of the deploy call Qovery's API takes for this service and version. */
 export function deployRequestOf(call: DeployCall): { readonly path: string; readonly body: Record<string, string> } {
   const spec: TargetKindSpec = TARGET_KINDS[call.target.kind];
   const query = call.forceEvent && spec.forceEvents.includes(call.forceEvent) ? `?forceEvent=${encodeURIComponent(call.forceEvent)}` : '';
-  const body: Record<string, string> =
-    call.gitCommitId !== undefined ? { git_commit_id: call.gitCommitId } : { [spec.tagField ?? 'image_tag']: call.imageTag ?? '' };
-  return { path: `/${spec.segment}/${encodeURIComponent(call.target.id)}/deploy${query}`, body };
+  return { path: `/${spec.segment}/${encodeURIComponent(call.target.id)}/deploy${query}`, body: versionOf(spec, call) };
 }
 
 export function statusPathOf(target: Target): string {
@@ -124,8 +128,7 @@ export function releaseRequestOf(call: ReleaseCall): { readonly path: string; re
   const body: Record<string, Array<Record<string, string>>> = {};
   for (const service of call.target.services) {
     const spec: TargetKindSpec = TARGET_KINDS[service.kind];
-    const version = call.gitCommitId !== undefined ? { git_commit_id: call.gitCommitId } : { [spec.tagField ?? 'image_tag']: call.imageTag ?? '' };
-    (body[spec.release.list] ??= []).push({ [spec.release.idField]: service.id, ...version });
+    (body[spec.release.list] ??= []).push({ [spec.release.idField]: service.id, ...versionOf(spec, call) });
   }
   return { path: `/environment/${encodeURIComponent(call.target.id)}/service/deploy`, body };
 }

@@ -2,7 +2,7 @@ import type { History } from '../history/history.js';
 import { lanesOfState, targetOf, type DeploymentState } from '../history/model.js';
 import { describeTarget, isRelease, laneOf, type Release } from '../qovery/targets.js';
 import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
-import type { QoveryStatus } from '../qovery/client.js';
+import type { QoveryResult, QoveryStatus } from '../qovery/client.js';
 import type { JobCoordination } from './coordination.js';
 import { CLOCK_SKEW_MS, classifyState, isTerminalState } from './qovery-states.js';
 import { DONE, later, type Step } from './step.js';
@@ -82,33 +82,50 @@ export function createFollowPhase(deps: Deps) {
     return later(policy.pollIntervalMs);
   }
 
+  /** A status read that failed, or answered no body, is recorded and tried again at the next poll. */
+  async function pollAgain(d: DeploymentState, call: string, result: QoveryResult, body: string): Promise<Step> {
+    const detail = `${call} call failed, retrying at the next poll: ${result.ok ? `the answer had no ${body} body` : result.detail}`;
+    await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
+    return later(policy.pollIntervalMs);
+  }
+
+  /**
+   * Qovery naming the request of a newer deployment dispatched on this lane means that one has
+   * replaced this one there. Qovery naming our own request cannot mean that, so the usual poll
+   * skips reading the lane's last dispatch (one Redis round trip of each poll).
+   */
+  async function supersededAtQovery(
+    d: DeploymentState,
+    lane: string,
+    theirs: string | undefined,
+    detailOf: (newer: string) => string,
+  ): Promise<Step | undefined> {
+    if (theirs === undefined || theirs === d.deploymentRequestId) return undefined;
+    const [last] = await coordination.lasts([lane]);
+    if (!last?.dispatchedId || last.dispatchedId === d.id || theirs !== last.dispatchedRequestId) return undefined;
+    const detail = detailOf(last.dispatchedId);
+    await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail, supersededBy: last.dispatchedId } });
+    return DONE;
+  }
+
   /**
    * A release is followed through its environment's statuses: it succeeds when every released
    * service has, fails as soon as one fails (naming it), and records each service's state.
    */
   async function followRelease(d: DeploymentState, release: Release, permit: QoveryCall, elapsed: number): Promise<Step> {
     const result = await permit.getReleaseStatuses(release);
-    if (!result.ok || !result.services) {
-      const detail = `statuses call failed, retrying at the next poll: ${result.ok ? 'the answer had no EnvironmentStatuses body' : result.detail}`;
-      await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
-      return later(policy.pollIntervalMs);
-    }
+    if (!result.ok || !result.services) return pollAgain(d, 'statuses', result, 'EnvironmentStatuses');
     const byId = new Map(result.services.map((status) => [status.id, status]));
     const lanes = lanesOfState(d);
     const reads = release.services.map((service, i) => ({ service, lane: lanes[i] ?? laneOf(service), status: byId.get(service.id) }));
     for (const read of reads) {
-      const theirs = read.status?.deployment_request_id ?? undefined;
-      if (theirs === undefined || theirs === d.deploymentRequestId) continue;
-      const [last] = await coordination.lasts([read.lane]);
-      if (last && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
-        const detail = `a newer deployment (${last.dispatchedId}) of ${describeTarget(read.service)} reached Qovery before this release's end was observed`;
-        await history.transition(d.id, {
-          status: 'superseded',
-          detail,
-          set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) },
-        });
-        return DONE;
-      }
+      const superseded = await supersededAtQovery(
+        d,
+        read.lane,
+        read.status?.deployment_request_id ?? undefined,
+        (newer) => `a newer deployment (${newer}) of ${describeTarget(read.service)} reached Qovery before this release's end was observed`,
+      );
+      if (superseded) return superseded;
     }
     // A service not listed yet, or still showing its previous deployment, counts as not done. The
     // spec does not say that a released service's Status names the environment's request: one
@@ -152,24 +169,15 @@ export function createFollowPhase(deps: Deps) {
       const target = targetOf(d);
       if (isRelease(target)) return followRelease(d, target, permit, elapsed);
       const result = await permit.getStatus(target);
-      if (!result.ok || !result.status) {
-        const detail = `status call failed, retrying at the next poll: ${result.ok ? 'the answer had no Status body' : result.detail}`;
-        await history.transition(d.id, { status: d.status, detail, ...(result.httpStatus !== undefined && { httpStatus: result.httpStatus }) });
-        return later(policy.pollIntervalMs);
-      }
+      if (!result.ok || !result.status) return pollAgain(d, 'status', result, 'Status');
       const theirs = result.status.deployment_request_id ?? undefined;
-      // Qovery naming our own request cannot mean a newer dispatch replaced it, so the usual poll
-      // skips reading the job's last dispatch (one Redis round trip of each poll).
-      const [last] = theirs !== undefined && theirs !== d.deploymentRequestId ? await coordination.lasts(lanesOfState(d)) : [];
-      if (last && last.dispatchedId !== d.id && theirs === last.dispatchedRequestId) {
-        const detail = `a newer deployment (${last.dispatchedId}) reached Qovery before this one's end was observed`;
-        await history.transition(d.id, {
-          status: 'superseded',
-          detail,
-          set: { reason: detail, ...(last.dispatchedId && { supersededBy: last.dispatchedId }) },
-        });
-        return DONE;
-      }
+      const superseded = await supersededAtQovery(
+        d,
+        laneOf(target),
+        theirs,
+        (newer) => `a newer deployment (${newer}) reached Qovery before this one's end was observed`,
+      );
+      if (superseded) return superseded;
       if (startedAfterUs(d, result.status)) {
         const detail = `Qovery is running another deployment of this job (request ${theirs}) that started after this one was accepted`;
         await history.transition(d.id, { status: 'superseded', detail, set: { reason: detail } });
