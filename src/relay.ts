@@ -22,6 +22,9 @@ import { createActiveRules, type ActiveRules } from './routing/active-rules.js';
 import { createJobCoordination } from './worker/coordination.js';
 import { createDeployPhase } from './worker/deploy-phase.js';
 import { createFollowPhase } from './worker/follow-phase.js';
+import { createFollowSet, type FollowSet } from './worker/follow-set.js';
+import { createFollower } from './worker/follower.js';
+import { createServiceEnvironments } from './worker/service-environments.js';
 import { createDeployProcessor } from './worker/processor.js';
 import { createReconciler } from './worker/reconciler.js';
 import { startDeployWorker } from './worker/worker.js';
@@ -87,6 +90,7 @@ function startWorkerSide(
     redis: Redis;
     keys: RelayKeys;
     metrics: RelayMetrics;
+    followSet: FollowSet;
   },
 ) {
   const { history, logger } = deps;
@@ -114,21 +118,30 @@ function startWorkerSide(
       maxAttempts: config.DEPLOY_MAX_ATTEMPTS,
       backoff,
       lockTtlMs: config.QOVERY_REQUEST_TIMEOUT_MS + 10_000,
-      pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS,
     },
   });
-  const follow = createFollowPhase({
+  const follower = createFollower({
     history,
-    coordination,
+    followSet: deps.followSet,
+    environments: createServiceEnvironments({ redis: deps.redis, keys: deps.keys }),
+    phase: createFollowPhase({
+      history,
+      coordination,
+      policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS },
+    }),
     qovery,
-    policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS },
+    // A check holds its group for one Qovery call and a few Redis round trips; one that overruns
+    // its lease is only read twice, which changes nothing.
+    policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, leaseMs: config.QOVERY_REQUEST_TIMEOUT_MS + 5_000, concurrency: config.WORKER_CONCURRENCY },
+    logger,
+    metrics: deps.metrics,
   });
   const workerConnection = createRedis(config.REDIS_URL, 'worker', logger);
   const worker = startDeployWorker({
     connection: workerConnection,
     history,
     logger,
-    processor: createDeployProcessor({ history, deploy, follow, logger }),
+    processor: createDeployProcessor({ history, deploy, follow: follower, logger }),
     options: { prefix: deps.keys.queuePrefix, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_MS },
   });
   const reconciler = createReconciler({
@@ -136,6 +149,7 @@ function startWorkerSide(
     keys: deps.keys,
     queue: deps.queue,
     producer: deps.producer,
+    follower,
     logger,
     minAgeMs: Math.max(2 * config.WORKER_LOCK_MS, 2 * config.QOVERY_POLL_INTERVAL_MS),
   });
@@ -144,12 +158,13 @@ function startWorkerSide(
     config.RECONCILE_INTERVAL_MS,
   );
   timer.unref();
+  follower.start();
   return {
     worker,
     async close(deadlineMs: number) {
       clearInterval(timer);
       const until = Date.now() + deadlineMs;
-      await withDeadline(worker.close(), deadlineMs);
+      await withDeadline(Promise.all([worker.close(), follower.stop()]), deadlineMs);
       // A job still running past the deadline is left to stalled-job recovery; with Redis gone even
       // the forced close can wait on a reconnect, so it gets what is left of the deadline too.
       await withDeadline(worker.close(true), Math.max(100, until - Date.now()));
@@ -169,10 +184,12 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   // Scrapes read on the producer's connection, which fails fast: with Redis down a scrape leaves
   // those series out at once rather than waiting out reconnects.
   const budgetView = createQoveryBudget({ redis: producerRedis, key: keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
+  const followSet = createFollowSet({ redis, keys });
+  const followView = createFollowSet({ redis: producerRedis, keys });
   const metrics = createMetrics({
     queueCounts: () => queueCounts(queue),
     oldestWaitingMs: () => oldestWaitingMs(queue),
-    ...(runsWorker && { qoveryBudgetLeft: () => budgetView.left() }),
+    ...(runsWorker && { qoveryBudgetLeft: () => budgetView.left(), followDue: () => followView.dueCount(Date.now()) }),
   });
   const history = createHistory({
     redis,
@@ -215,7 +232,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
       },
     });
   }
-  const workerSide = runsWorker ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics }) : undefined;
+  const workerSide = runsWorker ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics, followSet }) : undefined;
   const metricsApp = app ? undefined : buildMetricsApp({ logger, registry: metrics.registry, isReady: isRedisReady });
 
   return {

@@ -303,6 +303,18 @@ export function createHistory(deps: {
       return decodeDeploymentState(await redis.hgetall(keys.deployment(id)));
     },
 
+    /** Many deployments' states in one round trip: what the follower reads for an environment's deployments. */
+    async getDeploymentStates(ids: readonly string[]): Promise<Array<DeploymentState | undefined>> {
+      if (ids.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hgetall(keys.deployment(id));
+      const results = (await pipeline.exec()) ?? [];
+      return results.map(([error, hash]) => {
+        if (error) throw error;
+        return decodeDeploymentState(hash as Record<string, string>);
+      });
+    },
+
     async getDeployment(id: string): Promise<Deployment | undefined> {
       const [deployment] = await loadDeployments([id]);
       return deployment;

@@ -14,15 +14,15 @@ const STATE_TABLE = {
   deploying: { terminal: false, from: ['queued', 'retrying', 'deploying'] },
   retrying: { terminal: false, from: ['deploying'] },
   // From retrying: a call whose answer was lost, that Qovery had received after all.
-  accepted: { terminal: false, from: ['deploying', 'retrying', 'accepted'] },
-  in_progress: { terminal: false, from: ['accepted', 'in_progress'] },
+  accepted: { terminal: false, followed: true, from: ['deploying', 'retrying', 'accepted'] },
+  in_progress: { terminal: false, followed: true, from: ['accepted', 'in_progress'] },
   succeeded: { terminal: true, from: ['accepted', 'in_progress'] },
   failed: { terminal: true, from: ['queued', 'deploying', 'retrying', 'accepted', 'in_progress'] },
   // From accepted/in_progress: a newer deployment reached Qovery before this one's end was seen.
   superseded: { terminal: true, from: ['queued', 'retrying', 'deploying', 'accepted', 'in_progress'] },
   timed_out: { terminal: true, from: ['accepted', 'in_progress'] },
   ignored: { terminal: true, from: ['queued', 'retrying', 'deploying'] },
-} as const satisfies Record<string, { terminal: boolean; from: readonly string[] }>;
+} as const satisfies Record<string, { terminal: boolean; followed?: true; from: readonly string[] }>;
 
 export type DeploymentStatus = keyof typeof STATE_TABLE;
 
@@ -32,6 +32,9 @@ export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(DEPLOYME
 
 /** Statuses a deployment can still leave: the reconciler looks for lost jobs among these. */
 export const OPEN_STATUSES: readonly DeploymentStatus[] = DEPLOYMENT_STATUSES.filter((s) => !STATE_TABLE[s].terminal);
+
+/** Statuses of a deployment Qovery has taken: it is followed through the follow set, not a queue job. */
+export const FOLLOWED_STATUSES: ReadonlySet<DeploymentStatus> = new Set(DEPLOYMENT_STATUSES.filter((s) => 'followed' in STATE_TABLE[s]));
 
 /** Which statuses `status` may be entered from. */
 export function allowedFrom(status: DeploymentStatus): readonly DeploymentStatus[] {

@@ -8,9 +8,11 @@ export interface ScrapeReaders {
   readonly oldestWaitingMs: () => Promise<number>;
   /** Calls left in the shared Qovery budget; only where a worker runs. */
   readonly qoveryBudgetLeft?: () => Promise<number>;
+  /** Following checks due now and not yet made; only where a worker runs. */
+  readonly followDue?: () => Promise<number>;
 }
 
-export type QoveryEndpoint = 'deploy' | 'status' | 'cancel';
+export type QoveryEndpoint = 'deploy' | 'status' | 'cancel' | 'lookup';
 
 const SECONDS_FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const SECONDS_TO_CALL = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -70,6 +72,24 @@ export function createMetrics(readers: ScrapeReaders) {
     buckets: SECONDS_TO_END,
     registers,
   });
+  const followChecks = new Counter({
+    name: 'relay_follow_checks_total',
+    help: 'Status reads made while following: one per environment (GET /environment/{id}/statuses) or per service read alone',
+    labelNames: ['kind'],
+    registers,
+  });
+  const followCovered = new Counter({
+    name: 'relay_follow_deployments_checked_total',
+    help: 'Deployments whose status those reads covered',
+    labelNames: ['kind'],
+    registers,
+  });
+  const followLateness = new Histogram({
+    name: 'relay_follow_check_lateness_seconds',
+    help: 'How long after it was due each following check was made; it grows when the Qovery budget is short',
+    buckets: SECONDS_TO_CALL,
+    registers,
+  });
   registerScrapeGauges(registers, readers);
 
   return {
@@ -90,6 +110,11 @@ export function createMetrics(readers: ScrapeReaders) {
     },
     firstDeployCall(secondsSinceWebhook: number): void {
       toDeployCall.observe(secondsSinceWebhook);
+    },
+    followChecked(kind: 'environment' | 'service', latenessSeconds: number, deployments: number): void {
+      followChecks.inc({ kind });
+      followCovered.inc({ kind }, deployments);
+      followLateness.observe(Math.max(0, latenessSeconds));
     },
     deploymentFinished(status: string, secondsSinceWebhook: number): void {
       finished.inc({ status });
@@ -124,6 +149,19 @@ function registerScrapeGauges(registers: Registry[], readers: ScrapeReaders): vo
       if (ms !== undefined) this.set(ms / 1000);
     },
   });
+  const followDue = readers.followDue;
+  if (followDue) {
+    new Gauge({
+      name: 'relay_follow_due',
+      help: 'Following checks (environments, or services read alone) due now and not yet made',
+      registers,
+      async collect() {
+        this.reset();
+        const due = await followDue().catch(() => undefined);
+        if (due !== undefined) this.set(due);
+      },
+    });
+  }
   const budgetLeft = readers.qoveryBudgetLeft;
   if (!budgetLeft) return;
   new Gauge({
@@ -145,5 +183,7 @@ export type WebhookMetrics = Pick<RelayMetrics, 'webhookAnswered'>;
 export type IntakeMetrics = Pick<RelayMetrics, 'enqueued'>;
 /** What the Qovery client counts. */
 export type QoveryMetrics = Pick<RelayMetrics, 'qoveryCalled'>;
+
+export type FollowMetrics = Pick<RelayMetrics, 'followChecked'>;
 /** What the history's transitions feed. */
 export type DeploymentMetrics = Pick<RelayMetrics, 'deployRetried' | 'firstDeployCall' | 'deploymentFinished'>;

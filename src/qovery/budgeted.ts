@@ -1,5 +1,5 @@
 import type { QoveryClient, QoveryResult } from './client.js';
-import type { QoveryBudget } from './rate-limit.js';
+import type { BudgetUse, QoveryBudget } from './rate-limit.js';
 
 /** One call to the Qovery API, paid for from the shared budget before it was handed out. */
 export interface QoveryCall {
@@ -8,7 +8,8 @@ export interface QoveryCall {
   cancelDeploymentRequest: QoveryClient['cancelDeploymentRequest'];
   deployRelease: QoveryClient['deployRelease'];
   getReleaseStatus: QoveryClient['getReleaseStatus'];
-  getReleaseStatuses: QoveryClient['getReleaseStatuses'];
+  getEnvironmentStatuses: QoveryClient['getEnvironmentStatuses'];
+  getServiceEnvironment: QoveryClient['getServiceEnvironment'];
 }
 
 export type Permit = ({ readonly granted: true } & QoveryCall) | { readonly granted: false; readonly waitMs: number };
@@ -20,8 +21,9 @@ export type Permit = ({ readonly granted: true } & QoveryCall) | { readonly gran
  */
 export function createBudgetedQovery(client: QoveryClient, budget: QoveryBudget) {
   return {
-    async permit(): Promise<Permit> {
-      const waitMs = await budget.take();
+    /** `follow`: a status read or lookup, which leaves the bucket's reserve to deploy calls. */
+    async permit(use: BudgetUse = 'deploy'): Promise<Permit> {
+      const waitMs = await budget.take(use);
       if (waitMs > 0) return { granted: false, waitMs };
       let used = false;
       const once =
@@ -38,7 +40,8 @@ export function createBudgetedQovery(client: QoveryClient, budget: QoveryBudget)
         cancelDeploymentRequest: once(client.cancelDeploymentRequest),
         deployRelease: once(client.deployRelease),
         getReleaseStatus: once(client.getReleaseStatus),
-        getReleaseStatuses: once(client.getReleaseStatuses),
+        getEnvironmentStatuses: once(client.getEnvironmentStatuses),
+        getServiceEnvironment: once(client.getServiceEnvironment),
       };
     },
   };

@@ -4,8 +4,9 @@ import { describeErrorBody, parseRetryAfter } from './errors.js';
 import {
   deployRequestOf,
   releaseRequestOf,
-  releaseStatusesPathOf,
+  environmentStatusesPathOf,
   releaseStatusPathOf,
+  servicePathOf,
   statusesListOf,
   statusPathOf,
   TARGET_KIND_NAMES,
@@ -36,6 +37,12 @@ const environmentStatusesSchema = z
   .object(Object.fromEntries(TARGET_KIND_NAMES.map((kind) => [statusesListOf(kind), z.array(qoveryStatusSchema).default([])])))
   .passthrough();
 
+/** Application, ContainerResponse, JobResponse and HelmResponse all require `environment: ReferenceObject`. */
+const serviceSchema = z.object({ id: z.string(), environment: z.object({ id: z.string().min(1) }) }).passthrough();
+
+/** What each endpoint's 2xx body is read as: a Status, an EnvironmentStatuses, a service, or nothing. */
+type AnswerShape = 'status' | 'statuses' | 'service' | 'none';
+
 /**
  * What a failed call tells about Qovery having acted on it:
  * - `not_sent`: the request never left whole (refused connection, unknown host), so Qovery has nothing;
@@ -53,6 +60,8 @@ export type QoveryResult =
       readonly status?: QoveryStatus;
       /** For `GET /environment/{id}/statuses`: every service's Status, from the lists of the kinds the relay deploys. */
       readonly services?: readonly QoveryStatus[];
+      /** For `GET /<kind>/{id}`: the environment the service belongs to. */
+      readonly environmentId?: string;
       /** What happened, when the caller should record more than the HTTP status (a dry run says what it would have sent). */
       readonly detail?: string;
       /** Nothing was sent: the dry-run client answered. */
@@ -97,13 +106,13 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
   const authorization = authorizationHeader(deps.token);
   const now = deps.now ?? Date.now;
 
-  async function call(endpoint: QoveryEndpoint, method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
-    const result = await send(method, path, body);
+  async function call(endpoint: QoveryEndpoint, shape: AnswerShape, method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
+    const result = await send(shape, method, path, body);
     deps.metrics?.qoveryCalled(endpoint, result.ok || result.kind === 'http' ? String(result.httpStatus) : result.kind);
     return result;
   }
 
-  async function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
+  async function send(shape: AnswerShape, method: 'GET' | 'POST', path: string, body?: unknown): Promise<QoveryResult> {
     const headers = { authorization, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) };
     let response: HttpAnswer;
     try {
@@ -112,13 +121,7 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
       return exchangeFailure(error, deps.timeoutMs);
     }
     const { status, text } = response;
-    if (status >= 200 && status < 300) {
-      const json = text ? safeJson(text) : undefined;
-      const parsed = json === undefined ? undefined : qoveryStatusSchema.safeParse(json);
-      const lists = json === undefined || parsed?.success ? undefined : environmentStatusesSchema.safeParse(json);
-      const services = lists?.success ? TARGET_KIND_NAMES.flatMap((kind) => lists.data[statusesListOf(kind)] as QoveryStatus[]) : undefined;
-      return { ok: true, httpStatus: status, ...(parsed?.success && { status: parsed.data }), ...(services && { services }) };
-    }
+    if (status >= 200 && status < 300) return { ok: true, httpStatus: status, ...readAnswer(shape, text) };
     const retryAfterMs = parseRetryAfter(response.retryAfter ?? null, now());
     return {
       ok: false,
@@ -135,28 +138,49 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
     /** `POST /<kind>/{id}/deploy` with the version in the body the kind takes. */
     deploy(request: DeployCall): Promise<QoveryResult> {
       const { path, body } = deployRequestOf(request);
-      return call('deploy', 'POST', path, body);
+      return call('deploy', 'status', 'POST', path, body);
     },
     getStatus(target: Target): Promise<QoveryResult> {
-      return call('status', 'GET', statusPathOf(target));
+      return call('status', 'status', 'GET', statusPathOf(target));
+    },
+    /** `GET /<kind>/{id}`: the service itself, read for the environment it belongs to. */
+    getServiceEnvironment(target: Target): Promise<QoveryResult> {
+      return call('lookup', 'service', 'GET', servicePathOf(target));
     },
     /** `POST /environment/{id}/service/deploy`: every service of the release at the version, in one call. */
     deployRelease(request: ReleaseCall): Promise<QoveryResult> {
       const { path, body } = releaseRequestOf(request);
-      return call('deploy', 'POST', path, body);
+      return call('deploy', 'status', 'POST', path, body);
     },
     /** The environment's EnvironmentStatus, which names its last deployment request. */
     getReleaseStatus(release: Release): Promise<QoveryResult> {
-      return call('status', 'GET', releaseStatusPathOf(release));
+      return call('status', 'status', 'GET', releaseStatusPathOf(release));
     },
-    getReleaseStatuses(release: Release): Promise<QoveryResult> {
-      return call('status', 'GET', releaseStatusesPathOf(release));
+    /** Every service's Status in one environment: how all deployments there are followed, one call per environment. */
+    getEnvironmentStatuses(environmentId: string): Promise<QoveryResult> {
+      return call('status', 'statuses', 'GET', environmentStatusesPathOf(environmentId));
     },
     /** Cancels a deployment request Qovery has queued; 409 once it started or was cancelled already. */
     cancelDeploymentRequest(requestId: string): Promise<QoveryResult> {
-      return call('cancel', 'POST', `/deploymentQueue/${encodeURIComponent(requestId)}/cancelDeployment`, {});
+      return call('cancel', 'none', 'POST', `/deploymentQueue/${encodeURIComponent(requestId)}/cancelDeployment`, {});
     },
   };
+}
+
+/** The fields a 2xx answer adds to the result; a body that is not the expected shape adds none. */
+function readAnswer(shape: AnswerShape, text: string): Pick<QoveryResult & { ok: true }, 'status' | 'services' | 'environmentId'> {
+  const json = text && shape !== 'none' ? safeJson(text) : undefined;
+  if (json === undefined) return {};
+  if (shape === 'status') {
+    const parsed = qoveryStatusSchema.safeParse(json);
+    return parsed.success ? { status: parsed.data } : {};
+  }
+  if (shape === 'service') {
+    const parsed = serviceSchema.safeParse(json);
+    return parsed.success ? { environmentId: parsed.data.environment.id } : {};
+  }
+  const lists = environmentStatusesSchema.safeParse(json);
+  return lists.success ? { services: TARGET_KIND_NAMES.flatMap((kind) => lists.data[statusesListOf(kind)] as QoveryStatus[]) } : {};
 }
 
 function safeJson(text: string): unknown {

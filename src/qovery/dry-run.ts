@@ -21,6 +21,13 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
   const now = deps.now ?? Date.now;
   // The last dry deploy of each service, so status reads name its request id as Qovery's would.
   const lastByLane = new Map<string, { requestId: string; at: string; end: string }>();
+  // Where each service was seen: its release's environment, or one of its own the lookup made up.
+  const members = new Map<string, Map<string, Target>>();
+  const join = (environmentId: string, service: Target): void => {
+    const list = members.get(environmentId) ?? new Map<string, Target>();
+    list.set(laneOf(service), service);
+    members.set(environmentId, list);
+  };
 
   const status = (target: Target | Release, state: string, requestId: string | null, at: string | null): QoveryStatus => ({
     id: target.id,
@@ -58,10 +65,19 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
     async getStatus(target: Target): Promise<QoveryResult> {
       return { ok: true, httpStatus: 200, dryRun: true, status: endOf(target) };
     },
+    /** Without Qovery there is no environment to read: each service gets one of its own, named after it. */
+    async getServiceEnvironment(target: Target): Promise<QoveryResult> {
+      const environmentId = `dry-run-${laneOf(target).replace(':', '-')}`;
+      join(environmentId, target);
+      return { ok: true, httpStatus: 200, dryRun: true, environmentId };
+    },
     async deployRelease(request: ReleaseCall): Promise<QoveryResult> {
       const requestId = randomUUID();
       const at = new Date(now()).toISOString();
-      for (const service of request.target.services) lastByLane.set(laneOf(service), { requestId, at, end: 'DEPLOYED' });
+      for (const service of request.target.services) {
+        lastByLane.set(laneOf(service), { requestId, at, end: 'DEPLOYED' });
+        join(request.target.id, service);
+      }
       lastByLane.set(laneOf(request.target), { requestId, at, end: 'DEPLOYED' });
       const { path, body } = releaseRequestOf(request);
       return {
@@ -75,8 +91,9 @@ export function createDryRunQoveryClient(deps: { now?: () => number } = {}): Qov
     async getReleaseStatus(release: Release): Promise<QoveryResult> {
       return { ok: true, httpStatus: 200, dryRun: true, status: endOf(release) };
     },
-    async getReleaseStatuses(release: Release): Promise<QoveryResult> {
-      return { ok: true, httpStatus: 200, dryRun: true, services: release.services.map((service) => endOf(service)) };
+    /** The services this process saw in the environment; a restarted one lists none, and following falls back to each service's own status. */
+    async getEnvironmentStatuses(environmentId: string): Promise<QoveryResult> {
+      return { ok: true, httpStatus: 200, dryRun: true, services: [...(members.get(environmentId)?.values() ?? [])].map((service) => endOf(service)) };
     },
   };
 }

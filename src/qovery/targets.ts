@@ -113,6 +113,11 @@ export function deployRequestOf(call: DeployCall): { readonly path: string; read
   return { path: `/${spec.segment}/${encodeURIComponent(call.target.id)}/deploy${query}`, body: versionOf(spec, call) };
 }
 
+/** The service itself (`GET /<kind>/{id}`), whose required `environment` names its environment. */
+export function servicePathOf(target: Target): string {
+  return `/${TARGET_KINDS[target.kind].segment}/${encodeURIComponent(target.id)}`;
+}
+
 export function statusPathOf(target: Target): string {
   return `/${TARGET_KINDS[target.kind].segment}/${encodeURIComponent(target.id)}/status`;
 }
@@ -134,7 +139,7 @@ export function releaseRequestOf(call: ReleaseCall): { readonly path: string; re
 }
 
 /** Every service's Status in an environment: the EnvironmentStatuses body, one list per kind. */
-export const releaseStatusesPathOf = (release: Release): string => `/environment/${encodeURIComponent(release.id)}/statuses`;
+export const environmentStatusesPathOf = (environmentId: string): string => `/environment/${encodeURIComponent(environmentId)}/statuses`;
 
 /** The environment's own EnvironmentStatus, which names its last deployment request. */
 export const releaseStatusPathOf = (release: Release): string => `/environment/${encodeURIComponent(release.id)}/status`;

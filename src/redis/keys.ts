@@ -42,6 +42,15 @@ export function relayKeys(prefix: string) {
     jobLock: (jobId: string) => `${prefix}:job:${jobId}:lock`,
     /** The job's last deployment handed to Qovery and its last success, for newest-wins and downgrades. */
     jobLast: (jobId: string) => `${prefix}:job:${jobId}:last`,
+    /**
+     * What following checks next, scored by when: an environment (`e:<id>`), read once for every
+     * deployment in flight there, or a deployment on its own (`d:<id>`) whose environment is unknown.
+     */
+    followDue: `${prefix}:follow:due`,
+    /** The deployments in flight in one Qovery environment. */
+    followEnvironment: (environmentId: string) => `${prefix}:follow:env:${environmentId}`,
+    /** The Qovery environment of each service (by lane), learned once from `GET /<kind>/{id}`. */
+    serviceEnvironments: `${prefix}:follow:service-env`,
     /** Token bucket shared by every worker for calls to the Qovery API. */
     qoveryBudget: `${prefix}:qovery:budget`,
     /** Webhook rate-limit windows; @fastify/rate-limit appends the route and client to this. */

@@ -7,14 +7,13 @@ import type { QoveryResult, QoveryStatus } from '../qovery/client.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import type { JobCoordination, JobLast } from './coordination.js';
 import { CLOCK_SKEW_MS, isQueuedState } from './qovery-states.js';
-import { DONE, later, type Step } from './step.js';
+import { DONE, FOLLOW, later, type Step } from './step.js';
 
 export interface DeployPolicy {
   readonly maxAttempts: number;
   readonly backoff: BackoffPolicy;
   /** Longer than one deploy call can take, so a live holder never loses its lock. */
   readonly lockTtlMs: number;
-  readonly pollIntervalMs: number;
 }
 
 interface Deps {
@@ -121,7 +120,7 @@ export function createDeployPhase(deps: Deps) {
       ...(fields.status && { qoveryState: fields.status.state }),
       set: { acceptedAt: new Date(now()).toISOString(), ...(requestId && { deploymentRequestId: requestId }) },
     });
-    return later(policy.pollIntervalMs);
+    return FOLLOW;
   }
 
   /**

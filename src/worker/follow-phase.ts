@@ -1,7 +1,6 @@
 import type { History } from '../history/history.js';
-import { lanesOfState, targetOf, type DeploymentState } from '../history/model.js';
-import { describeTarget, isRelease, laneOf, type Release } from '../qovery/targets.js';
-import type { BudgetedQovery, QoveryCall } from '../qovery/budgeted.js';
+import { lanesOfState, type DeploymentState } from '../history/model.js';
+import { describeTarget, laneOf, type Release, type Target } from '../qovery/targets.js';
 import type { QoveryResult, QoveryStatus } from '../qovery/client.js';
 import type { JobCoordination } from './coordination.js';
 import { CLOCK_SKEW_MS, classifyState, isTerminalState } from './qovery-states.js';
@@ -15,7 +14,6 @@ export interface FollowPolicy {
 interface Deps {
   readonly history: History;
   readonly coordination: JobCoordination;
-  readonly qovery: BudgetedQovery;
   readonly policy: FollowPolicy;
   readonly now?: () => number;
 }
@@ -52,11 +50,15 @@ function reported(dryRun: boolean, state: string): string {
   return dryRun ? `dry-run: nothing was sent to Qovery; the dry-run client reported ${state}` : `Qovery reported ${state}`;
 }
 
-/** Polls the job's status through delayed jobs, so a followed deployment holds no worker slot while it waits. */
+/**
+ * Judges what Qovery reported for a followed deployment: the follower reads the statuses (one
+ * environment at a time, or one service), and this records what they mean and when to look again.
+ */
 export function createFollowPhase(deps: Deps) {
-  const { history, coordination, qovery, policy } = deps;
+  const { history, coordination, policy } = deps;
   const now = deps.now ?? Date.now;
   const graceMs = Math.max(60_000, 3 * policy.pollIntervalMs);
+  const elapsedOf = (d: DeploymentState): number => now() - Date.parse(d.acceptedAt ?? d.updatedAt);
 
   /** `dryRun`: the dry-run client answered, so the deployment is marked as one that sent nothing. */
   async function observe(d: DeploymentState, status: QoveryStatus, dryRun: boolean): Promise<Step> {
@@ -112,8 +114,8 @@ export function createFollowPhase(deps: Deps) {
    * A release is followed through its environment's statuses: it succeeds when every released
    * service has, fails as soon as one fails (naming it), and records each service's state.
    */
-  async function followRelease(d: DeploymentState, release: Release, permit: QoveryCall, elapsed: number): Promise<Step> {
-    const result = await permit.getReleaseStatuses(release);
+  async function judgeRelease(d: DeploymentState, release: Release, result: QoveryResult): Promise<Step> {
+    const elapsed = elapsedOf(d);
     if (!result.ok || !result.services) return pollAgain(d, 'statuses', result, 'EnvironmentStatuses');
     const byId = new Map(result.services.map((status) => [status.id, status]));
     const lanes = lanesOfState(d);
@@ -157,18 +159,19 @@ export function createFollowPhase(deps: Deps) {
   }
 
   return {
-    async run(d: DeploymentState): Promise<Step> {
-      const elapsed = now() - Date.parse(d.acceptedAt ?? d.updatedAt);
-      if (elapsed > policy.deployTimeoutMs) {
-        const detail = `no end state from Qovery within ${policy.deployTimeoutMs} ms (last state ${d.qoveryState ?? 'unknown'})`;
-        await history.transition(d.id, { status: 'timed_out', detail, set: { reason: detail } });
-        return DONE;
-      }
-      const permit = await qovery.permit();
-      if (!permit.granted) return later(permit.waitMs);
-      const target = targetOf(d);
-      if (isRelease(target)) return followRelease(d, target, permit, elapsed);
-      const result = await permit.getStatus(target);
+    /** Past the deploy timeout the deployment ends `timed_out`; undefined while it is still within it. */
+    async timedOut(d: DeploymentState): Promise<Step | undefined> {
+      if (elapsedOf(d) <= policy.deployTimeoutMs) return undefined;
+      const detail = `no end state from Qovery within ${policy.deployTimeoutMs} ms (last state ${d.qoveryState ?? 'unknown'})`;
+      await history.transition(d.id, { status: 'timed_out', detail, set: { reason: detail } });
+      return DONE;
+    },
+
+    judgeRelease,
+
+    /** `result`: the service's own status read, or its Status picked from its environment's statuses. */
+    async judgeService(d: DeploymentState, target: Target, result: QoveryResult): Promise<Step> {
+      const elapsed = elapsedOf(d);
       if (!result.ok || !result.status) return pollAgain(d, 'status', result, 'Status');
       const theirs = result.status.deployment_request_id ?? undefined;
       const superseded = await supersededAtQovery(

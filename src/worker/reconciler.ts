@@ -2,20 +2,22 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RelayKeys } from '../redis/keys.js';
 import type { RedisClient } from '../redis/scripts.js';
-import { OPEN_STATUSES } from '../history/model.js';
+import { FOLLOWED_STATUSES, OPEN_STATUSES } from '../history/model.js';
 import type { DeployJobData } from '../queue/jobs.js';
 import type { DeployProducer } from '../queue/producer.js';
 
 /**
  * The safety net under "nothing accepted is ever lost": a deployment that is not finished but has
- * no live job (its enqueue failed after it was stored, or its job ended on an unexpected error) is
- * given a job again. The processor is idempotent, so a spare job is harmless.
+ * no live job (its job ended on an unexpected error, or was lost with a Redis that failed over) is
+ * given a job again, and a followed deployment missing from the follow set is enlisted again. The
+ * processor and the follower are idempotent, so a spare job or entry is harmless.
  */
 export function createReconciler(deps: {
   redis: RedisClient;
   keys: RelayKeys;
   queue: Queue<DeployJobData>;
   producer: DeployProducer;
+  follower: { repair(ids: readonly string[]): Promise<number> };
   logger: Logger;
   minAgeMs: number;
 }) {
@@ -43,13 +45,17 @@ export function createReconciler(deps: {
       for (const status of OPEN_STATUSES) {
         const ids = await redis.zrangebyscore(deps.keys.deploymentIndex('status', status), '-inf', cutoff, 'LIMIT', 0, 1000);
         if (ids.length === 0) continue;
+        if (FOLLOWED_STATUSES.has(status)) {
+          repaired += await deps.follower.repair(ids);
+          continue;
+        }
         const { missing, finished } = await orphans(ids);
         for (const id of finished) await queue.remove(id);
         const requeue = [...missing, ...finished];
         await deps.producer.enqueue(requeue);
         repaired += requeue.length;
       }
-      if (repaired > 0) deps.logger.warn({ repaired }, 'gave unfinished deployments without a live job a new job');
+      if (repaired > 0) deps.logger.warn({ repaired }, 'gave unfinished deployments without a live job a new job, or back to following');
       return repaired;
     },
   };

@@ -24,6 +24,10 @@
  *   EnvironmentStatuses {environment, applications, containers, jobs, databases, helms, terraforms},
  *   each list of Status; GET /environment/{id}/status an EnvironmentStatus. Each service deployed
  *   in one request carries that request's id in its Status (assumed: the spec does not say).
+ * - GET /application/{id}, /container/{id}, /job/{id}, /helm/{id} (getApplication, getContainer,
+ *   getJob, getHelm) answer Application, ContainerResponse, JobResponse, HelmResponse; each requires
+ *   `environment` (ReferenceObject {id}), with id, created_at, name, service_type among the rest.
+ *   A service the test did not place (placeService) is in an environment of its own.
  * - POST /deploymentQueue/{deploymentRequestId}/cancelDeployment (cancelDeploymentRequest): 202
  *   with no body; 409 "Deployment request is already cancelled or an operation is in progress".
  * - Status: required id (uuid), state (StateEnum), service_deployment_status (NEVER_DEPLOYED |
@@ -77,6 +81,8 @@ export interface RecordedRequest {
   at: number;
   /** The deployment_request_id a deploy call created, when Qovery took it (whatever answer the client then saw). */
   acceptedAs?: string;
+  /** For GET /environment/{id}/statuses: the services whose Status it listed. */
+  servicesRead?: string[];
 }
 
 export type FakeAnswer =
@@ -94,7 +100,16 @@ export interface FakeQovery {
   url: string;
   requests: RecordedRequest[];
   deployCalls(jobId?: string): RecordedRequest[];
+  /** Reads of a service's status: at its own endpoint, or in its environment's statuses. */
   statusCalls(jobId?: string): RecordedRequest[];
+  /** GET /environment/{id}/statuses calls (of one environment, or all). */
+  environmentStatusCalls(environmentId?: string): RecordedRequest[];
+  /** GET /<kind>/{id} calls: the relay learning a service's environment. */
+  lookupCalls(serviceId?: string): RecordedRequest[];
+  /** Puts a service in an environment, as created in Qovery's console; its statuses list it from then on. */
+  placeService(kind: ServiceKind, serviceId: string, environmentId: string): void;
+  /** Answers for the next GET /<kind>/{id} calls of a service ('*': any), used up in order. */
+  scriptLookup(serviceId: string | '*', answers: FakeAnswer[]): void;
   /** Answers for the next deploy calls of a job ('*': any job without its own), used up in order. */
   scriptDeploy(jobId: string | '*', answers: FakeAnswer[]): void;
   /** The walk each later accepted deploy of the job starts; one step per status read, last repeats. */
@@ -179,6 +194,7 @@ export type ServiceKind = 'job' | 'application' | 'container' | 'helm';
 const ENVIRONMENT_PATH = /^\/environment\/([^/]+)\/(service\/deploy|statuses|status)$/;
 const CANCEL_PATH = /^\/deploymentQueue\/([^/]+)\/cancelDeployment$/;
 const SERVICE_PATH = /^\/(job|application|container|helm)\/([^/]+)\/(deploy|status)$/;
+const LOOKUP_PATH = /^\/(job|application|container|helm)\/([^/]+)$/;
 
 /** Why Qovery would refuse this deploy with a 400, or undefined when it is well formed. */
 function deployProblem(kind: ServiceKind, query: Record<string, string>, body: unknown): string | undefined {
@@ -215,8 +231,11 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   const deployScripts = new Map<string, FakeAnswer[]>();
   /** Each accepted deployment request: whether Qovery began it (a status read past its queued state) or it was cancelled. */
   const deploymentRequests = new Map<string, { started: boolean; cancelled: boolean }>();
-  /** Environments deployed through service/deploy: their last request and the services deployed in them. */
-  const environments = new Map<string, { requestId: string; at: string; members: Map<string, ServiceKind> }>();
+  /** Environments: their last request through service/deploy, if any, and the services in them. */
+  const environments = new Map<string, { requestId?: string; at?: string; members: Map<string, ServiceKind> }>();
+  /** Each service's environment, once placed, looked up or released. */
+  const placement = new Map<string, string>();
+  const lookupScripts = new Map<string, FakeAnswer[]>();
   const statusScripts = new Map<string, readonly StatusStep[]>();
   const sockets = new Set<Socket>();
   const pendingDelays = new Set<() => void>();
@@ -231,6 +250,15 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       jobs.set(jobId, state);
     }
     return state;
+  };
+
+  const place = (kind: ServiceKind, serviceId: string, environmentId: string): void => {
+    const previous = placement.get(serviceId);
+    if (previous !== undefined) environments.get(previous)?.members.delete(serviceId);
+    placement.set(serviceId, environmentId);
+    const environment = environments.get(environmentId) ?? { members: new Map<string, ServiceKind>() };
+    environment.members.set(serviceId, kind);
+    environments.set(environmentId, environment);
   };
 
   // Resolves early when close() runs, so no timer outlives the server.
@@ -328,9 +356,9 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       last_deployment_state: state,
       last_deployment_id: null,
       total_deployment_duration_in_seconds: null,
-      origin: last ? 'API' : null,
+      origin: last?.requestId ? 'API' : null,
       triggered_by: null,
-      deployment_status: last ? 'OUT_OF_DATE' : 'NEVER_DEPLOYED',
+      deployment_status: last?.requestId ? 'OUT_OF_DATE' : 'NEVER_DEPLOYED',
       deployment_request_id: last?.requestId ?? null,
       metrics: null,
     };
@@ -350,12 +378,12 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     const listed = listedServices(parsed.data);
     if (listed.length === 0) return sendError(res, { status: 400, detail: 'DeployAllRequest lists no service to deploy' });
     const requestId = randomUUID();
-    const members = environments.get(environmentId)?.members ?? new Map<string, ServiceKind>();
     for (const [kind, id] of listed) {
-      members.set(id, kind);
+      place(kind, id, environmentId);
       accept(id, rec, releaseRequestIds === 'shared' ? requestId : randomUUID());
     }
-    environments.set(environmentId, { requestId, at: new Date().toISOString(), members });
+    const environment = environments.get(environmentId);
+    if (environment) Object.assign(environment, { requestId, at: new Date().toISOString() });
     const body = environmentStatus(environmentId, 'DEPLOYMENT_QUEUED');
     if (answer?.kind === 'accept-then-error') return sendError(res, { status: answer.status, ...(answer.body && { body: answer.body }) });
     if (answer?.kind === 'accept-then-reset') return void res.socket?.destroy();
@@ -364,10 +392,12 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   };
 
   // EnvironmentStatuses: one list per kind; each read moves every member service one step on its walk.
-  const handleEnvironmentStatuses = (environmentId: string, res: ServerResponse): void => {
+  const handleEnvironmentStatuses = (environmentId: string, rec: RecordedRequest, res: ServerResponse): void => {
     if (!isUuid(environmentId)) return sendError(res, { status: 404, detail: `environment ${environmentId} not found` });
     const lists: Record<string, unknown[]> = { applications: [], containers: [], jobs: [], helms: [], databases: [], terraforms: [] };
+    rec.servicesRead = [];
     for (const [id, kind] of environments.get(environmentId)?.members ?? []) {
+      rec.servicesRead.push(id);
       const read = readService(id);
       if ('error' in read) return sendError(res, { status: read.error as number });
       lists[RELEASE_LIST[kind]]?.push(read);
@@ -375,6 +405,22 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     const states = Object.values(lists).flat() as Array<{ state: string }>;
     const state = states.length > 0 && states.every((s) => s.state === 'DEPLOYED') ? 'DEPLOYED' : states.length > 0 ? 'DEPLOYING' : 'READY';
     sendJson(res, 200, { environment: environmentStatus(environmentId, state), ...lists });
+  };
+
+  /** The service as getApplication/getContainer/getJob/getHelm answer it: what the relay reads is its environment. */
+  const handleLookup = (kind: ServiceKind, serviceId: string, res: ServerResponse): void => {
+    const own = lookupScripts.get(serviceId);
+    const answer = own && own.length > 0 ? own.shift() : lookupScripts.get('*')?.shift();
+    if (answer?.kind === 'error') return sendError(res, answer);
+    if (!isUuid(serviceId)) return sendError(res, { status: 404, detail: `${kind} ${serviceId} not found` });
+    if (!placement.has(serviceId)) place(kind, serviceId, randomUUID());
+    sendJson(res, 200, {
+      id: serviceId,
+      created_at: '2026-01-01T00:00:00Z',
+      name: `${kind}-${serviceId.slice(0, 8)}`,
+      service_type: kind.toUpperCase(),
+      environment: { id: placement.get(serviceId) },
+    });
   };
 
   // 202 with no body while the request is still queued; 409 once it began or was cancelled (cancelDeploymentRequest).
@@ -411,7 +457,9 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (cancel !== undefined) return handleCancel(cancel, res);
     const environment = ENVIRONMENT_PATH.exec(url.pathname);
     if (environment?.[2] === 'service/deploy' && req.method === 'POST') return handleEnvironmentDeploy(environment[1] ?? '', rec, res);
-    if (environment?.[2] === 'statuses' && req.method === 'GET') return handleEnvironmentStatuses(environment[1] ?? '', res);
+    if (environment?.[2] === 'statuses' && req.method === 'GET') return handleEnvironmentStatuses(environment[1] ?? '', rec, res);
+    const lookup = req.method === 'GET' ? LOOKUP_PATH.exec(url.pathname) : null;
+    if (lookup) return handleLookup(lookup[1] as ServiceKind, lookup[2] ?? '', res);
     if (environment?.[2] === 'status' && req.method === 'GET') return sendJson(res, 200, environmentStatus(environment[1] ?? '', 'DEPLOYED'));
     sendError(res, { status: 404 });
   };
@@ -432,17 +480,36 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   const { port } = server.address() as AddressInfo;
 
   // Service ids are UUIDs, unique across kinds, so calls are looked up by id whatever the kind.
-  const callsTo = (suffix: 'deploy' | 'status', method: string, jobId?: string): RecordedRequest[] =>
+  const deployCallsTo = (jobId?: string): RecordedRequest[] =>
     requests.filter((r) => {
       const call = SERVICE_PATH.exec(r.path);
-      return r.method === method && call?.[3] === suffix && (jobId === undefined || call[2] === jobId);
+      return r.method === 'POST' && call?.[3] === 'deploy' && (jobId === undefined || call[2] === jobId);
     });
 
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    deployCalls: (jobId) => callsTo('deploy', 'POST', jobId),
-    statusCalls: (jobId) => callsTo('status', 'GET', jobId),
+    deployCalls: (jobId) => deployCallsTo(jobId),
+    statusCalls: (jobId) =>
+      requests.filter((r) => {
+        const call = SERVICE_PATH.exec(r.path);
+        if (r.method === 'GET' && call?.[3] === 'status') return jobId === undefined || call[2] === jobId;
+        return r.servicesRead !== undefined && (jobId === undefined ? r.servicesRead.length > 0 : r.servicesRead.includes(jobId));
+      }),
+    environmentStatusCalls: (environmentId) =>
+      requests.filter((r) => {
+        const call = ENVIRONMENT_PATH.exec(r.path);
+        return r.method === 'GET' && call?.[2] === 'statuses' && (environmentId === undefined || call[1] === environmentId);
+      }),
+    lookupCalls: (serviceId) =>
+      requests.filter((r) => {
+        const call = LOOKUP_PATH.exec(r.path);
+        return r.method === 'GET' && call !== null && (serviceId === undefined || call[2] === serviceId);
+      }),
+    placeService: (kind, serviceId, environmentId) => place(kind, serviceId, environmentId),
+    scriptLookup: (serviceId, answers) => {
+      lookupScripts.set(serviceId, [...answers]);
+    },
     scriptDeploy: (jobId, answers) => {
       deployScripts.set(jobId, [...answers]);
     },
@@ -473,6 +540,8 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       jobs.clear();
       deploymentRequests.clear();
       environments.clear();
+      placement.clear();
+      lookupScripts.clear();
       deployScripts.clear();
       statusScripts.clear();
       token = options.token;

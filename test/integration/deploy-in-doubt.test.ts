@@ -52,7 +52,7 @@ function phaseWith(budgeted: BudgetedQovery): DeployPhase {
     history,
     coordination: createJobCoordination({ redis, keys: relayKeys(prefix) }),
     qovery: budgeted,
-    policy: { maxAttempts: 4, backoff: { baseMs: 10, maxMs: 50 }, lockTtlMs: 10_000, pollIntervalMs: 30 },
+    policy: { maxAttempts: 4, backoff: { baseMs: 10, maxMs: 50 }, lockTtlMs: 10_000 },
     random: () => 0.5,
   });
 }

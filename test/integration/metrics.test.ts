@@ -86,15 +86,19 @@ describe('GET /metrics', () => {
     await deployUntil(relay, 'succeeded');
 
     const text = await scrape(app);
-    const statusCalls = relay.fake.requests.filter((r) => r.path.endsWith('/status')).length;
+    const statusCalls = relay.fake.requests.filter((r) => /\/status(es)?$/.test(r.path)).length;
+    const lookups = relay.fake.lookupCalls().length;
+    expect(lookups).toBe(1);
     expect(sample(text, 'relay_qovery_requests_total', { endpoint: 'deploy', status: '202' })).toBe(1);
+    expect(sample(text, 'relay_qovery_requests_total', { endpoint: 'lookup', status: '200' })).toBe(1);
     expect(sample(text, 'relay_qovery_requests_total', { endpoint: 'status', status: '200' })).toBe(statusCalls);
+    expect(sample(text, 'relay_follow_checks_total', { kind: 'environment' })).toBe(relay.fake.environmentStatusCalls().length);
     expect(sample(text, 'relay_deployments_finished_total', { status: 'succeeded' })).toBe(1);
     expect(sample(text, 'relay_webhook_to_deploy_call_seconds_count')).toBe(1);
     expect(sample(text, 'relay_webhook_to_final_status_seconds_count', { status: 'succeeded' })).toBe(1);
     expect(sample(text, 'relay_webhook_to_final_status_seconds_sum', { status: 'succeeded' })).toBeGreaterThan(0);
     expect(sample(text, 'relay_deploy_retries_total')).toBe(0);
-    expect(sample(text, 'relay_qovery_budget_remaining')).toBe(10 - 1 - statusCalls);
+    expect(sample(text, 'relay_qovery_budget_remaining')).toBe(10 - 1 - lookups - statusCalls);
   });
 
   it('counts retries and the HTTP status Qovery answered each call with', async () => {

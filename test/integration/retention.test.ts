@@ -35,6 +35,8 @@ describe('retention through the relay', () => {
     const other = githubPush({ repository: 'acme/api', branch: 'dev', commit: 'd'.repeat(40) });
     expect((await relay.post('github', other.body, other.headers)).json.ignored).toBeDefined();
     expect((await relay.get(`/deliveries/${accepted.json.deliveryId}`)).json.id).toBe(accepted.json.deliveryId);
+    // The follow set holds what is in flight only: it empties at the check after the last deployment ends.
+    await expect.poll(async () => relay.redis.exists(keys.followDue)).toBe(0);
 
     const queueHead = `${keys.queuePrefix}:${DEPLOY_QUEUE}:`;
     const owned = (await everyKey(relay.prefix)).filter(

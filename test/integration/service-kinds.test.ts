@@ -76,8 +76,10 @@ afterEach(async () => relay?.close());
 const finalDeployment = (id: string, status?: string) => deploymentWhen(relay, id, status);
 
 describe('every Qovery service kind is a target', () => {
-  it('a GitHub push deploys an application by commit and follows it at the application status endpoint', async () => {
+  it('a GitHub push deploys an application by commit and follows it through its environment, learned once from the application', async () => {
     relay = await startTestRelay(RULES);
+    const environment = '00000000-0000-4000-8000-0000000000e9';
+    relay.fake.placeService('application', APP, environment);
     const commit = 'a'.repeat(40);
     const push = githubPush({ repository: 'acme/web', branch: 'main', commit });
     const response = await relay.post('github', push.body, push.headers);
@@ -90,7 +92,8 @@ describe('every Qovery service kind is a target', () => {
     expect(deployment).not.toHaveProperty('jobId');
     expect(deployment.transitions.map((t: any) => t.status)).toEqual(expect.arrayContaining(['queued', 'deploying', 'accepted', 'succeeded']));
     expect(relay.fake.deployCalls(APP).map((c) => [c.path, c.body])).toEqual([[`/application/${APP}/deploy`, { git_commit_id: commit }]]);
-    expect(relay.fake.statusCalls(APP).every((c) => c.path === `/application/${APP}/status`)).toBe(true);
+    expect(relay.fake.lookupCalls().map((c) => c.path)).toEqual([`/application/${APP}`]);
+    expect(relay.fake.statusCalls(APP).every((c) => c.path === `/environment/${environment}/statuses`)).toBe(true);
     expect(relay.fake.statusCalls(APP).length).toBeGreaterThan(0);
   });
 

@@ -18,7 +18,7 @@ function readmeMetricNames(): string[] {
 
 describe('the README Metrics table', () => {
   it('lists exactly the relay_* metrics the registry declares', () => {
-    const metrics = createMetrics({ queueCounts: async () => ({}), oldestWaitingMs: async () => 0, qoveryBudgetLeft: async () => 0 });
+    const metrics = createMetrics({ queueCounts: async () => ({}), oldestWaitingMs: async () => 0, qoveryBudgetLeft: async () => 0, followDue: async () => 0 });
     const declared = metrics.registry
       .getMetricsAsArray()
       .map((m) => m.name)

@@ -40,7 +40,7 @@ describe('the dry-run Qovery client', () => {
       dryRun: true,
       detail: `dry-run: would POST /environment/${release.id}/service/deploy {"containers":[{"id":"${release.services[0]?.id}","image_tag":"v2"}]}`,
     });
-    const statuses = await client.getReleaseStatuses(release);
+    const statuses = await client.getEnvironmentStatuses(release.id);
     if (!deploy.ok || !statuses.ok) throw new Error('the dry run refused');
     expect(statuses.services).toEqual([
       expect.objectContaining({ id: release.services[0]?.id, state: 'DEPLOYED', deployment_request_id: deploy.status?.deployment_request_id }),

@@ -54,4 +54,21 @@ describe('the Qovery call budget', () => {
     expect(granted).toBeLessThanOrEqual(perHour / 60 + perHour / 60);
     expect(granted).toBeGreaterThan(perHour / 60);
   });
+
+  it('leaves a quarter of the bucket to deploy calls: reads for following stop short of it, deploys may spend it', async () => {
+    let clock = 2_000_000;
+    // 960/hour holds 16 tokens; following may take 12 of them.
+    const budget = createQoveryBudget({ redis, key: newKey(), perHour: 960, now: () => clock });
+    for (let i = 0; i < 12; i++) expect(await budget.take('follow')).toBe(0);
+    const followWait = await budget.take('follow');
+    expect(followWait).toBeGreaterThan(0);
+    for (let i = 0; i < 4; i++) expect(await budget.take('deploy')).toBe(0);
+    // With the bucket empty, a deploy waits for one token; following waits until the reserve is back too.
+    const deployWait = await budget.take('deploy');
+    expect(deployWait).toBeGreaterThan(0);
+    const emptyFollowWait = await budget.take('follow');
+    expect(emptyFollowWait / deployWait).toBeCloseTo(5, 1);
+    clock += deployWait;
+    expect(await budget.take('deploy')).toBe(0);
+  });
 });
