@@ -6,13 +6,20 @@ export type { FakeQovery };
 /** The fake Qovery the tests use, a real HTTP server in the bench process. */
 export const startFake = (): Promise<FakeQovery> => startFakeQovery({ token: QOVERY_TOKEN });
 
-const JOB_PATH = /^\/job\/([^/]+)\/(deploy|status)$/;
+const JOB_PATH = /^\/job\/([^/]+)(?:\/(deploy|status))?$/;
+const STATUSES_PATH = /^\/environment\/([^/]+)\/statuses$/;
 
+/**
+ * One call the fake received: a deploy, a service's own status read, a lookup of its environment
+ * (`GET /job/{id}`), or an environment's statuses (`id` is then the environment's).
+ */
 export interface Call {
-  readonly kind: 'deploy' | 'status';
-  readonly jobId: string;
+  readonly kind: 'deploy' | 'status' | 'lookup' | 'statuses';
+  readonly id: string;
   readonly at: number;
   readonly commit?: string;
+  /** For `statuses`: how many services the answer listed. */
+  readonly listed?: number;
 }
 
 /**
@@ -23,11 +30,16 @@ export function drainCalls(fake: FakeQovery): Call[] {
   const taken: RecordedRequest[] = fake.requests.splice(0);
   const calls: Call[] = [];
   for (const request of taken) {
+    const statuses = STATUSES_PATH.exec(request.path);
+    if (statuses) {
+      calls.push({ kind: 'statuses', id: statuses[1] as string, at: request.at, listed: request.servicesRead?.length ?? 0 });
+      continue;
+    }
     const match = JOB_PATH.exec(request.path);
     if (!match) continue;
-    const kind = match[2] as 'deploy' | 'status';
+    const kind = (match[2] as 'deploy' | 'status' | undefined) ?? 'lookup';
     const commit = kind === 'deploy' ? (request.body as { git_commit_id?: string } | undefined)?.git_commit_id : undefined;
-    calls.push({ kind, jobId: match[1] as string, at: request.at, ...(commit !== undefined && { commit }) });
+    calls.push({ kind, id: match[1] as string, at: request.at, ...(commit !== undefined && { commit }) });
   }
   return calls;
 }

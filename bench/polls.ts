@@ -2,23 +2,31 @@ import { drainCalls, type FakeQovery } from './fake.js';
 import { percentile } from './stats.js';
 
 /**
- * Follows the fake's calls for many jobs. A poll's lateness is how much later than `pollMs` after
- * the previous call for the same job (its deploy or its previous poll) it reached the fake.
+ * Follows the fake's calls while many deployments are followed. Following reads one environment's
+ * statuses per interval, so a read's lateness is how much later than `pollMs` after the previous
+ * read of the same environment it reached the fake.
  */
 export function createPollTracker(fake: FakeQovery, pollMs: number) {
-  const lastContact = new Map<string, number>();
+  const lastRead = new Map<string, number>();
   const lateness: number[] = [];
   let deployCalls = 0;
+  let lookups = 0;
+  let ownStatusReads = 0;
   let polls = 0;
+  let covered = 0;
   let window: { from: number; to: number } | undefined;
 
   const harvest = () => {
     for (const call of drainCalls(fake)) {
       if (call.kind === 'deploy') deployCalls += 1;
-      const previous = lastContact.get(call.jobId);
-      lastContact.set(call.jobId, call.at);
-      if (call.kind !== 'status' || !window || call.at < window.from || call.at > window.to) continue;
+      if (call.kind === 'lookup') lookups += 1;
+      if (call.kind === 'status') ownStatusReads += 1;
+      if (call.kind !== 'statuses') continue;
+      const previous = lastRead.get(call.id);
+      lastRead.set(call.id, call.at);
+      if (!window || call.at < window.from || call.at > window.to) continue;
       polls += 1;
+      covered += call.listed ?? 0;
       if (previous !== undefined) lateness.push(call.at - previous - pollMs);
     }
   };
@@ -29,8 +37,20 @@ export function createPollTracker(fake: FakeQovery, pollMs: number) {
     get deployCalls() {
       return deployCalls;
     },
+    /** Environment statuses reads in the window. */
     get polls() {
       return polls;
+    },
+    /** Services those reads listed. */
+    get covered() {
+      return covered;
+    },
+    get lookups() {
+      return lookups;
+    },
+    /** Reads of one service's own status endpoint (the fallback), over the whole run. */
+    get ownStatusReads() {
+      return ownStatusReads;
     },
     /** Polls that reach the fake from now for `ms` are measured. */
     open(ms: number) {
@@ -41,7 +61,7 @@ export function createPollTracker(fake: FakeQovery, pollMs: number) {
       clearInterval(timer);
       harvest();
       const end = window?.to ?? Date.now();
-      for (const last of lastContact.values()) if (end - last - pollMs > 0) lateness.push(end - last - pollMs);
+      for (const last of lastRead.values()) if (end - last - pollMs > 0) lateness.push(end - last - pollMs);
       return { p50: percentile(lateness, 50), p90: percentile(lateness, 90), p99: percentile(lateness, 99), max: percentile(lateness, 100) };
     },
     stop() {

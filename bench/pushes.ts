@@ -11,6 +11,11 @@ export function jobIdFor(index: number): string {
   return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
 }
 
+/** Deterministic environment ids, apart from the job ids. */
+export function environmentIdFor(index: number): string {
+  return `00000000-0000-4000-8000-e${index.toString(16).padStart(11, '0')}`;
+}
+
 /** A 40-hex commit id that carries a sequence number, so a deploy call can be traced to its push. */
 export function commitFor(run: number, sequence: number): string {
   return `${run.toString(16).padStart(8, '0')}${sequence.toString(16).padStart(32, '0')}`;

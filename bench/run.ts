@@ -13,12 +13,13 @@ import { machineBusy } from './proc.js';
 import { formatTable, row, writeResults, type BenchContext, type Row, type Scenario } from './report.js';
 import { burst } from './scenarios/burst.js';
 import { deployLatency } from './scenarios/deploy-latency.js';
+import { followCalls } from './scenarios/follow-calls.js';
 import { following } from './scenarios/following.js';
 import { footprint } from './scenarios/footprint.js';
 import { ingest } from './scenarios/ingest.js';
 import { peer } from './scenarios/peer.js';
 
-const SCENARIOS: readonly Scenario[] = [ingest, peer, deployLatency, burst, following, footprint];
+const SCENARIOS: readonly Scenario[] = [ingest, peer, deployLatency, burst, followCalls, following, footprint];
 
 function gitCommit(): string {
   try {

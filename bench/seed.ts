@@ -10,7 +10,9 @@ import { commitFor, jobIdFor, repositoryFor } from './pushes.js';
  * the deployment with its deploy job), without HTTP: posting 10,000 webhooks would need 10,000 routes, and routing every
  * push through all of them would make the set-up, not the relay, the thing measured.
  */
-export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs: number, batch = 250): Promise<void> {
+export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs: number, options: { batch?: number; round?: number } = {}): Promise<void> {
+  const batch = options.batch ?? 250;
+  const round = options.round ?? 0;
   // The relay's default retention, as a relay started with no settings would store them.
   const defaults = loadEnv({ RELAY_ROLE: 'api' });
   const retention = { days: defaults.HISTORY_RETENTION_DAYS, maxDeliveries: defaults.HISTORY_MAX_DELIVERIES };
@@ -19,11 +21,11 @@ export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs:
     const items = Array.from({ length: Math.min(batch, jobs - start) }, (_, k) => start + k);
     await Promise.all(
       items.map(async (job) => {
-        const deliveryId = `seed-${prefix}-${job}`;
+        const deliveryId = `seed-${prefix}-${round}-${job}`;
         const receivedAt = new Date().toISOString();
-        const commit = commitFor(5, job);
+        const commit = commitFor(5 + round, job);
         const deployment: NewDeployment = {
-          id: `dep_seed_${job}`,
+          id: `dep_seed_${round}_${job}`,
           route: `svc-${job}`,
           target: { kind: 'job', id: jobIdFor(job) },
           gitCommitId: commit,
