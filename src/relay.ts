@@ -24,7 +24,10 @@ import { createDeployPhase } from './worker/deploy-phase.js';
 import { createFollowPhase } from './worker/follow-phase.js';
 import { createFollowSet, type FollowSet } from './worker/follow-set.js';
 import { createFollower } from './worker/follower.js';
-import { createServiceEnvironments } from './worker/service-environments.js';
+import { createServiceEnvironments, type ServiceEnvironments } from './worker/service-environments.js';
+import { createStatusEvents } from './intake/status-events.js';
+import type { FollowPhase } from './worker/follow-phase.js';
+import type { JobCoordination } from './worker/coordination.js';
 import { createDeployProcessor } from './worker/processor.js';
 import { createReconciler } from './worker/reconciler.js';
 import { startDeployWorker } from './worker/worker.js';
@@ -47,6 +50,7 @@ export type RelayConfig = Pick<
   | 'RATE_LIMIT_MAX'
   | 'RATE_LIMIT_WINDOW_MS'
   | 'QOVERY_POLL_INTERVAL_MS'
+  | 'QOVERY_SAFETY_POLL_INTERVAL_MS'
   | 'QOVERY_DEPLOY_TIMEOUT_MS'
   | 'QOVERY_MAX_REQUESTS_PER_HOUR'
   | 'WORKER_LOCK_MS'
@@ -91,6 +95,9 @@ function startWorkerSide(
     keys: RelayKeys;
     metrics: RelayMetrics;
     followSet: FollowSet;
+    environments: ServiceEnvironments;
+    coordination: JobCoordination;
+    phase: FollowPhase;
   },
 ) {
   const { history, logger } = deps;
@@ -108,7 +115,7 @@ function startWorkerSide(
     client,
     createQoveryBudget({ redis: deps.redis, key: deps.keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR }),
   );
-  const coordination = createJobCoordination({ redis: deps.redis, keys: deps.keys });
+  const { coordination } = deps;
   const backoff = { baseMs: config.DEPLOY_BACKOFF_BASE_MS, maxMs: config.DEPLOY_BACKOFF_MAX_MS };
   const deploy = createDeployPhase({
     history,
@@ -123,16 +130,17 @@ function startWorkerSide(
   const follower = createFollower({
     history,
     followSet: deps.followSet,
-    environments: createServiceEnvironments({ redis: deps.redis, keys: deps.keys }),
-    phase: createFollowPhase({
-      history,
-      coordination,
-      policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS },
-    }),
+    environments: deps.environments,
+    phase: deps.phase,
     qovery,
     // A check holds its group for one Qovery call and a few Redis round trips; one that overruns
     // its lease is only read twice, which changes nothing.
-    policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, leaseMs: config.QOVERY_REQUEST_TIMEOUT_MS + 5_000, concurrency: config.WORKER_CONCURRENCY },
+    policy: {
+      pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS,
+      safetyIntervalMs: config.QOVERY_SAFETY_POLL_INTERVAL_MS,
+      leaseMs: config.QOVERY_REQUEST_TIMEOUT_MS + 5_000,
+      concurrency: config.WORKER_CONCURRENCY,
+    },
     logger,
     metrics: deps.metrics,
   });
@@ -184,7 +192,8 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   // Scrapes read on the producer's connection, which fails fast: with Redis down a scrape leaves
   // those series out at once rather than waiting out reconnects.
   const budgetView = createQoveryBudget({ redis: producerRedis, key: keys.qoveryBudget, perHour: config.QOVERY_MAX_REQUESTS_PER_HOUR });
-  const followSet = createFollowSet({ redis, keys });
+  // A request id leads a webhook to its deployment for as long as the deployment can be followed.
+  const followSet = createFollowSet({ redis, keys, requestTtlMs: config.QOVERY_DEPLOY_TIMEOUT_MS + 3_600_000 });
   const followView = createFollowSet({ redis: producerRedis, keys });
   const metrics = createMetrics({
     queueCounts: () => queueCounts(queue),
@@ -199,6 +208,13 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
     retention: { days: config.HISTORY_RETENTION_DAYS, maxDeliveries: config.HISTORY_MAX_DELIVERIES },
   });
   const producer = createDeployProducer({ queue });
+  const coordination = createJobCoordination({ redis, keys });
+  const environments = createServiceEnvironments({ redis, keys });
+  const phase = createFollowPhase({
+    history,
+    coordination,
+    policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS },
+  });
   if (!(await whenReady(producerRedis, 5_000)))
     logger.warn({ redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'Redis does not answer yet; webhooks get 503 until it does');
   const activeRules = createActiveRules(rules);
@@ -206,7 +222,8 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
 
   let app: FastifyInstance | undefined;
   if (config.RELAY_ROLE !== 'worker') {
-    const intake = createIntake({ history, redis: producerRedis, rules: activeRules, logger, metrics });
+    const statusEvents = createStatusEvents({ history, followSet, environments, phase, safetyIntervalMs: config.QOVERY_SAFETY_POLL_INTERVAL_MS });
+    const intake = createIntake({ history, redis: producerRedis, rules: activeRules, logger, metrics, statusEvents });
     app = await buildApp({
       logger,
       intake,
@@ -232,7 +249,9 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
       },
     });
   }
-  const workerSide = runsWorker ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics, followSet }) : undefined;
+  const workerSide = runsWorker
+    ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics, followSet, environments, coordination, phase })
+    : undefined;
   const metricsApp = app ? undefined : buildMetricsApp({ logger, registry: metrics.registry, isReady: isRedisReady });
 
   return {

@@ -63,6 +63,8 @@ const fields = {
   DEPLOY_BACKOFF_BASE_MS: intFrom(1_000, 0),
   DEPLOY_BACKOFF_MAX_MS: intFrom(60_000, 0),
   QOVERY_POLL_INTERVAL_MS: intFrom(10_000, 100),
+  /** While Qovery's webhooks report on an environment, its polling is only a safety net. */
+  QOVERY_SAFETY_POLL_INTERVAL_MS: intFrom(300_000, 100),
   QOVERY_DEPLOY_TIMEOUT_MS: intFrom(3_600_000, 1_000),
   QOVERY_MAX_REQUESTS_PER_HOUR: intFrom(1_000, 1),
   WORKER_CONCURRENCY: intFrom(16, 1),

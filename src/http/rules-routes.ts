@@ -78,7 +78,17 @@ export function registerRulesRoutes(
       }
       const { auth, delivery, deployments } = evaluation;
       const alreadySeen = (await deps.history.getDelivery(delivery.id, delivery.source)) !== undefined;
-      const kind = !auth.ok ? 'unauthorized' : alreadySeen ? 'duplicate' : evaluation.ping ? 'ping' : deployments.length > 0 ? 'accepted' : 'ignored';
+      const kind = !auth.ok
+        ? 'unauthorized'
+        : alreadySeen
+          ? 'duplicate'
+          : evaluation.ping
+            ? 'ping'
+            : evaluation.status
+              ? 'status'
+              : deployments.length > 0
+                ? 'accepted'
+                : 'ignored';
       return {
         source: input.source,
         // `deploy` is this endpoint's name for an accepted delivery.

@@ -43,6 +43,16 @@ export const webhookSchema = (withToken: boolean) => ({
     200: z.union([
       z.object({ deliveryId: z.string(), duplicate: z.literal(true), deployments: z.array(deploymentSummarySchema) }).describe('a delivery id seen before'),
       z.object({ deliveryId: z.string(), ping: z.literal(true) }).describe('a ping'),
+      z
+        .object({
+          deliveryId: z.string(),
+          deployments: z.array(deploymentSummarySchema).max(0),
+          status: z.object({
+            moved: z.array(z.string()).describe('deployments whose status the event settled'),
+            rechecked: z.array(z.string()).describe('environments read again at once, for an event that named no followed deployment'),
+          }),
+        })
+        .describe('a Qovery deployment event (source type qovery), applied to what is followed'),
     ]),
     400: errorSchema.describe('RELAY_BODY_NOT_JSON or RELAY_PAYLOAD_INVALID'),
     401: errorSchema.describe('RELAY_SIGNATURE_INVALID'),

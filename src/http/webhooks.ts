@@ -27,6 +27,8 @@ function reply(request: FastifyRequest, res: FastifyReply, outcome: IntakeOutcom
       return res.code(status).send({ deliveryId: outcome.deliveryId, duplicate: true, deployments: outcome.deployments });
     case 'ping':
       return res.code(status).send({ deliveryId: outcome.deliveryId, ping: true });
+    case 'status':
+      return res.code(status).send({ deliveryId: outcome.deliveryId, deployments: [], status: { moved: outcome.moved, rechecked: outcome.rechecked } });
     case 'unknown_source':
       return sendError(request, res, status, 'RELAY_UNKNOWN_SOURCE', `no source named "${outcome.source}" is configured`);
     case 'unauthorized':

@@ -3,7 +3,7 @@ import type { NewDeployment } from '../history/history.js';
 import type { Delivery } from '../history/model.js';
 import type { CompiledRules } from '../routing/active-rules.js';
 import type { DeployRequest } from '../routing/plan.js';
-import { MAX_DELIVERY_ID_LENGTH, type AuthResult, type NormalizedEvent, type ParseResult, type WebhookRequest } from '../sources/types.js';
+import { MAX_DELIVERY_ID_LENGTH, type AuthResult, type NormalizedEvent, type ParseResult, type StatusReport, type WebhookRequest } from '../sources/types.js';
 import { readJsonBody } from './json-body.js';
 import { selectRequests } from './select-requests.js';
 import type { IntakeOutcome } from './outcome.js';
@@ -24,6 +24,8 @@ export type Evaluation =
       readonly ping: boolean;
       readonly delivery: Delivery;
       readonly deployments: readonly NewDeployment[];
+      /** A Qovery deployment event, for following to apply once the delivery is stored. */
+      readonly status?: StatusReport;
     };
 
 /** Same delivery and route always give the same id, so a replay can never create a second job. */
@@ -46,7 +48,18 @@ function deliveryFrom(source: { name: string; type: string }, parsed: Exclude<Pa
       return { ...base, outcome: 'ignored', reason: parsed.reason, read: parsed.read ? [readOf(parsed.read)] : [] };
     case 'ping':
       return { ...base, outcome: 'ignored', reason: 'ping: the webhook reached the relay', read: [] };
+    case 'status':
+      return { ...base, outcome: 'ignored', reason: describeReport(parsed.event, parsed.report), read: [] };
   }
+}
+
+/** A Qovery event is kept as a delivery that deployed nothing; the deployments it moved record it themselves. */
+function describeReport(event: string, report: StatusReport): string {
+  const named = [
+    ...(report.requestIds.length > 0 ? [`request ${report.requestIds.join(' / ')}`] : []),
+    ...(report.environmentId !== undefined ? [`environment ${report.environmentId}`] : []),
+  ];
+  return `Qovery ${event}${named.length > 0 ? ` for ${named.join(', ')}` : ''}: a status report for following; it deploys nothing`;
 }
 
 type Planned = { readonly delivery: Delivery; readonly deployments: NewDeployment[] } | { readonly invalid: string };
@@ -101,6 +114,7 @@ export function evaluateWebhook(compiled: CompiledRules, webhook: IncomingWebhoo
     return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason } };
   }
   const delivery = deliveryFrom(config, parsed, now.toISOString());
+  if (parsed.kind === 'status') return { kind: 'planned', auth, ping: false, delivery, deployments: [], status: parsed.report };
   if (parsed.kind !== 'events') return { kind: 'planned', auth, ping: parsed.kind === 'ping', delivery, deployments: [] };
   const planned = plan(compiled, config.name, parsed, delivery);
   if ('invalid' in planned) return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason: planned.invalid } };

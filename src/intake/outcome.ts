@@ -16,6 +16,8 @@ export type IntakeOutcome =
   | { readonly kind: 'ignored'; readonly deliveryId: string; readonly reason: string }
   | { readonly kind: 'duplicate'; readonly deliveryId: string; readonly deployments: readonly DeploymentSummary[] }
   | { readonly kind: 'ping'; readonly deliveryId: string }
+  /** A Qovery deployment event: `moved` deployments were judged from it, `rechecked` environments are read again at once. */
+  | { readonly kind: 'status'; readonly deliveryId: string; readonly moved: readonly string[]; readonly rechecked: readonly string[] }
   | { readonly kind: 'unknown_source'; readonly source: string }
   | { readonly kind: 'unauthorized'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly code: 'RELAY_BODY_NOT_JSON' | 'RELAY_INVALID_ENCODING' | 'RELAY_PAYLOAD_INVALID'; readonly reason: string }
@@ -27,6 +29,7 @@ export const HTTP_STATUS_BY_OUTCOME = {
   ignored: 202,
   duplicate: 200,
   ping: 200,
+  status: 200,
   unknown_source: 404,
   unauthorized: 401,
   invalid: 400,

@@ -7,6 +7,7 @@ import type { IntakeMetrics } from '../metrics/registry.js';
 import { batchWritesThisTurn, logErrorsOnce } from '../redis/connection.js';
 import type { ActiveRules } from '../routing/active-rules.js';
 import { evaluateWebhook, type IncomingWebhook } from './evaluate.js';
+import type { StatusEvents } from './status-events.js';
 import type { DeploymentSummary, IntakeOutcome } from './outcome.js';
 
 export function summarize(d: Pick<Deployment, 'id' | 'route' | 'target' | 'imageTag' | 'gitCommitId'>): DeploymentSummary {
@@ -26,7 +27,15 @@ interface Planned {
   readonly signature?: string;
 }
 
-export function createIntake(deps: { history: History; redis: Redis; rules: ActiveRules; logger: Logger; metrics: IntakeMetrics; now?: () => Date }) {
+export function createIntake(deps: {
+  history: History;
+  redis: Redis;
+  rules: ActiveRules;
+  logger: Logger;
+  metrics: IntakeMetrics;
+  statusEvents: StatusEvents;
+  now?: () => Date;
+}) {
   const now = deps.now ?? (() => new Date());
   const storeFailed = logErrorsOnce(deps.logger, 'could not store or enqueue a delivery', deps.redis);
 
@@ -77,6 +86,11 @@ export function createIntake(deps: { history: History; redis: Redis; rules: Acti
       };
       try {
         const outcome = await store(planned);
+        if (evaluation.status && outcome.kind === 'ignored') {
+          // Applied once the event is stored, so a repeat of it is answered as a duplicate and not applied again.
+          const applied = await deps.statusEvents.apply(planned.delivery.event, evaluation.status);
+          return { kind: 'status', deliveryId: planned.delivery.id, ...applied };
+        }
         return evaluation.ping && outcome.kind === 'ignored' ? { kind: 'ping', deliveryId: planned.delivery.id } : outcome;
       } catch (error) {
         // The webhook's own log line names the delivery and its 503; the cause is logged once per change.

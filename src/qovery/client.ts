@@ -15,7 +15,7 @@ import {
   type ReleaseCall,
   type Target,
 } from './targets.js';
-import { createHttpTransport, HttpExchangeError, HttpTimeoutError, type HttpAnswer } from './http.js';
+import { createHttpTransport, HttpExchangeError, HttpTimeoutError, jsonOf, type HttpAnswer } from './http.js';
 
 /** The parts of Qovery's `Status` body the relay reads; the rest is kept but not relied on. */
 const qoveryStatusSchema = z
@@ -169,7 +169,7 @@ export function createQoveryClient(deps: { baseUrl: string; token: string; timeo
 
 /** The fields a 2xx answer adds to the result; a body that is not the expected shape adds none. */
 function readAnswer(shape: AnswerShape, text: string): Pick<QoveryResult & { ok: true }, 'status' | 'services' | 'environmentId'> {
-  const json = text && shape !== 'none' ? safeJson(text) : undefined;
+  const json = text && shape !== 'none' ? jsonOf(text) : undefined;
   if (json === undefined) return {};
   if (shape === 'status') {
     const parsed = qoveryStatusSchema.safeParse(json);
@@ -181,14 +181,6 @@ function readAnswer(shape: AnswerShape, text: string): Pick<QoveryResult & { ok:
   }
   const lists = environmentStatusesSchema.safeParse(json);
   return lists.success ? { services: TARGET_KIND_NAMES.flatMap((kind) => lists.data[statusesListOf(kind)] as QoveryStatus[]) } : {};
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 export type QoveryClient = ReturnType<typeof createQoveryClient>;

@@ -31,6 +31,15 @@ export class HttpTimeoutError extends HttpExchangeError {
   override readonly name = 'HttpTimeoutError';
 }
 
+/** An answer's body as JSON, or undefined when it is not JSON. */
+export function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const firstValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 /**
@@ -47,7 +56,7 @@ export function createHttpTransport(baseUrl: string) {
   const pathPrefix = origin.pathname.replace(/\/+$/, '');
 
   return {
-    send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<HttpAnswer> {
+    send(method: 'GET' | 'POST' | 'PUT', path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<HttpAnswer> {
       return new Promise((resolve, reject) => {
         const req = request(
           {

@@ -49,6 +49,10 @@ export function relayKeys(prefix: string) {
     followDue: `${prefix}:follow:due`,
     /** The deployments in flight in one Qovery environment. */
     followEnvironment: (environmentId: string) => `${prefix}:follow:env:${environmentId}`,
+    /** The followed deployment a Qovery deployment request is, so a Qovery webhook naming the request finds it. */
+    followRequest: (requestId: string) => `${prefix}:follow:request:${requestId}`,
+    /** Set while Qovery's webhooks report on an environment (or, without an id, on any): its polling is then only a safety net. */
+    followHeard: (environmentId: string | undefined) => `${prefix}:follow:heard${environmentId === undefined ? '' : `:${environmentId}`}`,
     /** The Qovery environment of each service (by lane), learned once from `GET /<kind>/{id}`. */
     serviceEnvironments: `${prefix}:follow:service-env`,
     /** Token bucket shared by every worker for calls to the Qovery API. */

@@ -12,10 +12,11 @@ import { harbor } from './harbor.js';
 import { quay } from './quay.js';
 import { acr } from './acr.js';
 import { gar } from './gar.js';
+import { qovery } from './qovery.js';
 import { SECRET_KEY_PATHS, type Provider } from './types.js';
 
 /** Adding a provider is one file and one line here. */
-const providers: readonly Provider[] = [github, dockerhub, ecr, jfrog, nexus, distribution, gitlab, bitbucket, gitea, generic, harbor, quay, acr, gar];
+const providers: readonly Provider[] = [github, dockerhub, ecr, jfrog, nexus, distribution, gitlab, bitbucket, gitea, generic, harbor, quay, acr, gar, qovery];
 
 const providersByType: ReadonlyMap<string, Provider> = new Map(providers.map((p) => [p.type, p]));
 

@@ -76,6 +76,8 @@ export type ParseResult =
       readonly skipped?: readonly string[];
     }
   | { readonly kind: 'ping'; readonly deliveryId: string; readonly event: string }
+  /** A report of how a deployment at Qovery went (Qovery's own webhooks): it deploys nothing, it moves what is followed. */
+  | { readonly kind: 'status'; readonly deliveryId: string; readonly event: string; readonly report: StatusReport }
   | {
       readonly kind: 'ignored';
       readonly deliveryId: string;
@@ -85,6 +87,25 @@ export type ParseResult =
       readonly read?: NormalizedEvent;
     }
   | { readonly kind: 'invalid'; readonly reason: string };
+
+/** The outcomes Qovery's deployment events report, by event type. */
+export const STATUS_OUTCOMES = ['started', 'succeeded', 'failed', 'cancelled'] as const;
+export type StatusOutcome = (typeof STATUS_OUTCOMES)[number];
+
+/** What a deployment event said happened at Qovery, read loosely: its payload is only partly documented. */
+export interface StatusReport {
+  readonly outcome: StatusOutcome;
+  /** When Qovery created the event (ISO-8601), if it said. */
+  readonly at?: string;
+  /** Every id the event gives that may name the deployment request (`payload.id`, `payload.deployment_id`). */
+  readonly requestIds: readonly string[];
+  /** `payload.environment.id`, when sent. */
+  readonly environmentId?: string;
+  /** Ids of the services the event lists, when it lists any. */
+  readonly serviceIds: readonly string[];
+  /** Qovery's own status words for the record (`payload.current_status`). */
+  readonly state?: string;
+}
 
 export interface Provider {
   readonly type: string;

@@ -45,9 +45,13 @@ export function startedAfterUs(d: DeploymentState, status: QoveryStatus): boolea
   return dated > acceptedAt + CLOCK_SKEW_MS;
 }
 
-/** A dry run's states come from the dry-run client, not from Qovery, and the history says so. */
-function reported(dryRun: boolean, state: string): string {
-  return dryRun ? `dry-run: nothing was sent to Qovery; the dry-run client reported ${state}` : `Qovery reported ${state}`;
+/**
+ * Who reported a state, as the history says it: Qovery's API, one of Qovery's webhooks, or the
+ * dry-run client (whose states come from no Qovery at all, and the history says so).
+ */
+function reporter(dryRun: boolean, heardFrom: string | undefined): string {
+  if (heardFrom !== undefined) return `${heardFrom} reported `;
+  return dryRun ? 'dry-run: nothing was sent to Qovery; the dry-run client reported ' : 'Qovery reported ';
 }
 
 /**
@@ -61,7 +65,8 @@ export function createFollowPhase(deps: Deps) {
   const elapsedOf = (d: DeploymentState): number => now() - Date.parse(d.acceptedAt ?? d.updatedAt);
 
   /** `dryRun`: the dry-run client answered, so the deployment is marked as one that sent nothing. */
-  async function observe(d: DeploymentState, status: QoveryStatus, dryRun: boolean): Promise<Step> {
+  async function observe(d: DeploymentState, status: QoveryStatus, dryRun: boolean, heardFrom: string | undefined): Promise<Step> {
+    const by = reporter(dryRun, heardFrom);
     const state = status.state;
     const details = status.status_details !== undefined ? { status_details: status.status_details } : {};
     const marks = { ...(!isTerminalState(state) && { leftTerminal: true }), ...(dryRun && { dryRun: true }) };
@@ -70,7 +75,7 @@ export function createFollowPhase(deps: Deps) {
     if (verdict.kind === 'succeeded') {
       // Recorded for the job first, so whoever sees this deployment succeeded also sees the guard's input.
       await coordination.markSucceeded(lanesOfState(d), d.id, d.order, d.imageTag, d.imageDigest);
-      await history.transition(d.id, { status: 'succeeded', detail: reported(dryRun, state), ...seen });
+      await history.transition(d.id, { status: 'succeeded', detail: `${by}${state}`, ...seen });
       return DONE;
     }
     if (verdict.kind === 'failed') {
@@ -78,7 +83,7 @@ export function createFollowPhase(deps: Deps) {
       return DONE;
     }
     if (state !== d.qoveryState || d.status === 'accepted') {
-      const detail = verdict.kind === 'unknown' ? `Qovery reported ${state}, a state the relay does not know; still following` : reported(dryRun, state);
+      const detail = verdict.kind === 'unknown' ? `${by}${state}, a state the relay does not know; still following` : `${by}${state}`;
       await history.transition(d.id, { status: 'in_progress', detail, ...seen });
     }
     return later(policy.pollIntervalMs);
@@ -114,7 +119,8 @@ export function createFollowPhase(deps: Deps) {
    * A release is followed through its environment's statuses: it succeeds when every released
    * service has, fails as soon as one fails (naming it), and records each service's state.
    */
-  async function judgeRelease(d: DeploymentState, release: Release, result: QoveryResult): Promise<Step> {
+  /** `heardFrom`: the state came from one of Qovery's webhooks, named so, rather than from a read. */
+  async function judgeRelease(d: DeploymentState, release: Release, result: QoveryResult, heardFrom?: string): Promise<Step> {
     const elapsed = elapsedOf(d);
     if (!result.ok || !result.services) return pollAgain(d, 'statuses', result, 'EnvironmentStatuses');
     const byId = new Map(result.services.map((status) => [status.id, status]));
@@ -143,7 +149,7 @@ export function createFollowPhase(deps: Deps) {
       const verdict = current ? classifyState(current.state, undefined) : undefined;
       return verdict?.kind === 'failed' ? [`${describeTarget(service)}: ${verdict.reason}`] : [];
     })[0];
-    const prefix = result.dryRun ? 'dry-run: nothing was sent to Qovery; the dry-run client reported ' : 'Qovery reported ';
+    const prefix = reporter(result.dryRun === true, heardFrom);
     const marks = { services, ...(result.dryRun && { dryRun: true }) };
     if (failure) {
       await history.transition(d.id, { status: 'failed', detail: `${failure} (${states})`, set: { ...marks, reason: failure } });
@@ -170,7 +176,7 @@ export function createFollowPhase(deps: Deps) {
     judgeRelease,
 
     /** `result`: the service's own status read, or its Status picked from its environment's statuses. */
-    async judgeService(d: DeploymentState, target: Target, result: QoveryResult): Promise<Step> {
+    async judgeService(d: DeploymentState, target: Target, result: QoveryResult, heardFrom?: string): Promise<Step> {
       const elapsed = elapsedOf(d);
       if (!result.ok || !result.status) return pollAgain(d, 'status', result, 'Status');
       const theirs = result.status.deployment_request_id ?? undefined;
@@ -187,7 +193,7 @@ export function createFollowPhase(deps: Deps) {
         return DONE;
       }
       if (isStaleRead(d, result.status, elapsed, graceMs)) return later(policy.pollIntervalMs);
-      return observe(d, result.status, result.dryRun === true);
+      return observe(d, result.status, result.dryRun === true, heardFrom);
     },
   };
 }

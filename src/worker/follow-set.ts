@@ -57,12 +57,17 @@ const settleScript = luaScript(SETTLE);
  * The durable schedule of following: one sorted set of what is due when, and per environment the
  * deployments in flight there. A deployment is in it from the moment Qovery took it until it ends.
  */
-export function createFollowSet(deps: { redis: RedisClient; keys: RelayKeys }) {
+export function createFollowSet(deps: { redis: RedisClient; keys: RelayKeys; requestTtlMs?: number }) {
   const { redis, keys } = deps;
+  const requestTtlMs = deps.requestTtlMs ?? 24 * 3600 * 1000;
 
   return {
-    /** Idempotent: a deployment already followed stays where it is, and its group keeps its next check. */
-    async enlist(deploymentId: string, environmentId: string | undefined, atMs: number): Promise<void> {
+    /**
+     * Idempotent: a deployment already followed stays where it is, and its group keeps its next
+     * check. Its Qovery request id, when known, leads a Qovery webhook naming that request to it.
+     */
+    async enlist(deploymentId: string, environmentId: string | undefined, atMs: number, requestId?: string): Promise<void> {
+      if (requestId !== undefined) await redis.set(keys.followRequest(requestId), deploymentId, 'PX', requestTtlMs);
       if (environmentId === undefined) {
         await redis.zadd(keys.followDue, 'NX', atMs, memberOf({ kind: 'deployment', deploymentId }));
         return;
@@ -88,8 +93,31 @@ export function createFollowSet(deps: { redis: RedisClient; keys: RelayKeys }) {
       return claimed;
     },
 
-    async members(environmentId: string): Promise<string[]> {
-      return redis.smembers(keys.followEnvironment(environmentId));
+    /** The deployments in flight in an environment, and whether Qovery's webhooks report on it lately. */
+    async environment(environmentId: string): Promise<{ members: string[]; heard: boolean }> {
+      const [[membersError, members] = [], [heardError, heard] = []] =
+        (await redis.pipeline().smembers(keys.followEnvironment(environmentId)).exists(keys.followHeard(environmentId)).exec()) ?? [];
+      if (membersError || heardError) throw membersError ?? heardError;
+      return { members: members as string[], heard: heard === 1 };
+    },
+
+    /** The followed deployments these Qovery request ids are, each once. */
+    async requests(requestIds: readonly string[]): Promise<string[]> {
+      if (requestIds.length === 0) return [];
+      const found = await redis.mget(...requestIds.map((id) => keys.followRequest(id)));
+      return [...new Set(found.filter((id): id is string => id !== null))];
+    },
+
+    /** Qovery's webhooks reported on this environment (and so are working): it is polled as a safety net for `forMs`. */
+    async heard(environmentIds: readonly string[], forMs: number): Promise<void> {
+      const pipeline = redis.pipeline().set(keys.followHeard(undefined), '1', 'PX', forMs);
+      for (const id of environmentIds) pipeline.set(keys.followHeard(id), '1', 'PX', forMs);
+      await pipeline.exec();
+    },
+
+    /** Whether any of Qovery's webhooks arrived lately: a new deployment's first check can then wait for the safety net. */
+    async heardAny(): Promise<boolean> {
+      return (await redis.exists(keys.followHeard(undefined))) === 1;
     },
 
     /**

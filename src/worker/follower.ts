@@ -12,6 +12,8 @@ import type { Step } from './step.js';
 
 export interface FollowerPolicy {
   readonly pollIntervalMs: number;
+  /** How often an environment is read while Qovery's webhooks report on it: only a safety net then. */
+  readonly safetyIntervalMs: number;
   /** How long a claimed group is this follower's; past it, another takes it (its follower died). */
   readonly leaseMs: number;
   /** Groups checked at once: Qovery calls in flight from this process. */
@@ -60,7 +62,8 @@ export function createFollower(deps: {
 
   /** One environment read for every deployment in flight there; the ones that ended leave its group. */
   async function checkEnvironment(claimed: ClaimedGroup, environmentId: string): Promise<Checked> {
-    const ids = await followSet.members(environmentId);
+    const { members: ids, heard } = await followSet.environment(environmentId);
+    const interval = heard ? Math.max(policy.safetyIntervalMs, policy.pollIntervalMs) : policy.pollIntervalMs;
     const states = await history.getDeploymentStates(ids);
     const ended: string[] = [];
     const live: DeploymentState[] = [];
@@ -74,7 +77,7 @@ export function createFollower(deps: {
       else stillRunning.push(d);
     }
     if (stillRunning.length === 0) {
-      await followSet.settleEnvironment(environmentId, ended, now() + policy.pollIntervalMs, false);
+      await followSet.settleEnvironment(environmentId, ended, now() + interval, false);
       return CHECKED;
     }
     const permit = await qovery.permit('follow');
@@ -103,8 +106,9 @@ export function createFollower(deps: {
     stillRunning.forEach((d, i) => {
       if (steps[i]?.kind === 'done') ended.push(d.id);
     });
+    // Every judged deployment asks for the next poll; while webhooks report here that is the safety net's.
     const delay = nextDelay(steps.flatMap((step) => (step ? [step] : [])));
-    await followSet.settleEnvironment(environmentId, ended, now() + (delay ?? policy.pollIntervalMs), true);
+    await followSet.settleEnvironment(environmentId, ended, now() + Math.max(delay ?? interval, interval), true);
     return CHECKED;
   }
 
@@ -222,9 +226,13 @@ export function createFollower(deps: {
   }
 
   return {
-    /** Hands a deployment Qovery has taken to following; its first check is one poll interval away. */
+    /**
+     * Hands a deployment Qovery has taken to following. Its first check is one poll interval away,
+     * or the safety net's while Qovery's webhooks arrive: they will most likely report its end first.
+     */
     async enlist(d: DeploymentState): Promise<void> {
-      await followSet.enlist(d.id, await environmentOf(d), now() + policy.pollIntervalMs);
+      const firstCheckMs = (await followSet.heardAny()) ? Math.max(policy.safetyIntervalMs, policy.pollIntervalMs) : policy.pollIntervalMs;
+      await followSet.enlist(d.id, await environmentOf(d), now() + firstCheckMs, d.deploymentRequestId);
     },
     /** The reconciler's net: enlists those of these followed deployments the follow set lost; answers how many. */
     async repair(ids: readonly string[]): Promise<number> {

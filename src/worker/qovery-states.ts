@@ -29,6 +29,11 @@ export function classifyState(state: string, forceEvent: string | undefined): St
   return { kind: 'unknown' };
 }
 
+/** The state that is the success a deployment with this force event asks for (DEPLOYED, STOPPED, DELETED). */
+export function successStateFor(forceEvent: string | undefined): string {
+  return SUCCESS_BY_EVENT[forceEvent ?? 'DEPLOY']?.[0] ?? 'DEPLOYED';
+}
+
 export function isTerminalState(state: string): boolean {
   const upper = state.toUpperCase();
   return OTHER_ENDS.has(upper) || upper.endsWith('_ERROR');

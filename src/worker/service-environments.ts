@@ -9,33 +9,28 @@ const ALONE_MS = 3600 * 1000;
 /**
  * Which Qovery environment each service (by lane) belongs to, so its deployments are followed
  * with the rest of that environment's. Learned once per service and shared by every worker
- * through Redis; a service whose environment cannot be used is followed alone for an hour.
+ * through Redis, where it is read only when a deployment joins following (a process-wide copy
+ * would cost ~200 B per service for nothing); a service whose environment cannot be used is
+ * followed alone for an hour.
  */
 export function createServiceEnvironments(deps: { redis: RedisClient; keys: RelayKeys; now?: () => number }) {
   const { redis, keys } = deps;
   const now = deps.now ?? Date.now;
-  const known = new Map<string, string>();
   const aloneUntil = new Map<string, number>();
 
   return {
-    /** The service's environment, when known to this process or in Redis; undefined while it is followed alone. */
+    /** The service's environment, when learned; undefined while it is followed alone. */
     async of(lane: string): Promise<string | undefined> {
       if (this.alone(lane)) return undefined;
-      const cached = known.get(lane);
-      if (cached !== undefined) return cached;
-      const stored = await redis.hget(keys.serviceEnvironments, lane);
-      if (stored !== null) known.set(lane, stored);
-      return stored ?? undefined;
+      return (await redis.hget(keys.serviceEnvironments, lane)) ?? undefined;
     },
 
     async remember(lane: string, environmentId: string): Promise<void> {
-      known.set(lane, environmentId);
       await redis.multi().hset(keys.serviceEnvironments, lane, environmentId).pexpire(keys.serviceEnvironments, KEPT_MS).exec();
     },
 
     /** The environment is wrong or unreadable for this service: forget it and follow the service alone for a while. */
     async followAlone(lane: string): Promise<void> {
-      known.delete(lane);
       aloneUntil.set(lane, now() + ALONE_MS);
       await redis.hdel(keys.serviceEnvironments, lane);
     },

@@ -54,6 +54,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { z } from 'zod';
 import { isUuid, parseBody, readBody, sendError, sendJson, type ErrorBodyKind } from './fake-qovery-http.js';
+import { createFakeWebhooks, type FakeWebhooks } from './fake-qovery-webhooks.js';
 import {
   DEFAULT_WALK,
   FORCE_EVENTS,
@@ -61,6 +62,7 @@ import {
   actionFor,
   buildStatus,
   finalState,
+  isFinished,
   nextStep,
   queuedStateFor,
   startWalk,
@@ -110,6 +112,13 @@ export interface FakeQovery {
   placeService(kind: ServiceKind, serviceId: string, environmentId: string): void;
   /** Answers for the next GET /<kind>/{id} calls of a service ('*': any), used up in order. */
   scriptLookup(serviceId: string | '*', answers: FakeAnswer[]): void;
+  /** Organization webhooks registered through the API, and the deployment events delivered to them. */
+  readonly webhooks: Pick<FakeWebhooks, 'deliveries' | 'webhooks' | 'setSecretHeader' | 'settled'>;
+  /**
+   * With a step time, each deploy walks its status script on a clock (one step per `stepMs`), as
+   * a real deployment runs whether anyone reads it; reads then only look. Undefined: one step per read.
+   */
+  setTimedWalk(stepMs: number | undefined): void;
   /** Answers for the next deploy calls of a job ('*': any job without its own), used up in order. */
   scriptDeploy(jobId: string | '*', answers: FakeAnswer[]): void;
   /** The walk each later accepted deploy of the job starts; one step per status read, last repeats. */
@@ -230,7 +239,13 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   const jobs = new Map<string, JobState>();
   const deployScripts = new Map<string, FakeAnswer[]>();
   /** Each accepted deployment request: whether Qovery began it (a status read past its queued state) or it was cancelled. */
-  const deploymentRequests = new Map<string, { started: boolean; cancelled: boolean }>();
+  const deploymentRequests = new Map<
+    string,
+    { started: boolean; cancelled: boolean; ended: boolean; members: Map<string, ServiceKind>; environmentId?: string }
+  >();
+  const webhooks = createFakeWebhooks();
+  const walkTimers = new Map<string, NodeJS.Timeout>();
+  let timedStepMs: number | undefined;
   /** Environments: their last request through service/deploy, if any, and the services in them. */
   const environments = new Map<string, { requestId?: string; at?: string; members: Map<string, ServiceKind> }>();
   /** Each service's environment, once placed, looked up or released. */
@@ -252,13 +267,17 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     return state;
   };
 
+  const list = (kind: ServiceKind, serviceId: string, environmentId: string): void => {
+    const environment = environments.get(environmentId) ?? { members: new Map<string, ServiceKind>() };
+    environment.members.set(serviceId, kind);
+    environments.set(environmentId, environment);
+  };
+  /** The service's one environment from now on (moved there, when it was elsewhere). */
   const place = (kind: ServiceKind, serviceId: string, environmentId: string): void => {
     const previous = placement.get(serviceId);
     if (previous !== undefined) environments.get(previous)?.members.delete(serviceId);
     placement.set(serviceId, environmentId);
-    const environment = environments.get(environmentId) ?? { members: new Map<string, ServiceKind>() };
-    environment.members.set(serviceId, kind);
-    environments.set(environmentId, environment);
+    list(kind, serviceId, environmentId);
   };
 
   // Resolves early when close() runs, so no timer outlives the server.
@@ -290,15 +309,64 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     });
   };
 
+  /** Reports a request's start and end to the webhooks, as Qovery does, once each. */
+  const report = (jobId: string): void => {
+    const state = job(jobId);
+    const requestId = state.current.deploymentRequestId ?? '';
+    const request = deploymentRequests.get(requestId);
+    if (!request) return;
+    const event = { requestId, ...(request.environmentId !== undefined && { environmentId: request.environmentId }) };
+    const services = [...request.members].map(([id, kind]) => ({ id, kind }));
+    if (!request.started && !state.current.state.endsWith('QUEUED')) {
+      request.started = true;
+      webhooks.emit({ ...event, type: 'DEPLOYMENT_STARTED', services, state: state.current.state });
+    }
+    const states = [...request.members.keys()].map((id) => job(id).current);
+    if (request.ended || !states.every((current) => current.deploymentRequestId !== requestId || isFinished(current.state))) return;
+    request.ended = true;
+    const failed = states.find((current) => current.state.endsWith('_ERROR'));
+    const cancelled = states.find((current) => current.state === 'CANCELED');
+    const type = failed ? 'DEPLOYMENT_FAILURE' : cancelled ? 'DEPLOYMENT_CANCELLED' : 'DEPLOYMENT_SUCCESSFUL';
+    webhooks.emit({ ...event, type, services, state: (failed ?? cancelled ?? state.current).state });
+  };
+
+  /** Moves a service one step along its walk; undefined when the step is an error or a stale read to serve. */
+  const advance = (jobId: string): StatusStep | undefined => {
+    const state = job(jobId);
+    if (!state.walk) return undefined;
+    const step = nextStep(state.walk);
+    if (!('state' in step)) return step;
+    state.current = { ...state.current, state: step.state };
+    report(jobId);
+    return undefined;
+  };
+
+  const startClock = (jobId: string): void => {
+    clearInterval(walkTimers.get(jobId));
+    if (timedStepMs === undefined) return;
+    const timer = setInterval(() => {
+      advance(jobId);
+      if (isFinished(job(jobId).current.state)) {
+        clearInterval(timer);
+        walkTimers.delete(jobId);
+      }
+    }, timedStepMs);
+    walkTimers.set(jobId, timer);
+  };
+
   /** `id`: the request, shared by every service of an environment's deploy. */
-  const accept = (jobId: string, rec: RecordedRequest, id: string = randomUUID()): object => {
+  const accept = (jobId: string, kind: ServiceKind, rec: RecordedRequest, id: string = randomUUID()): object => {
     const query = rec.query;
     const state = job(jobId);
     // The deployment being replaced is remembered as it ends, for later stale reads.
     state.previous = state.walk ? { ...state.current, state: finalState(state.walk.steps, state.current.state) } : state.current;
     const action = actionFor(query.forceEvent ?? null);
     state.deployments.push(id);
-    if (!deploymentRequests.has(id)) deploymentRequests.set(id, { started: false, cancelled: false });
+    const request = deploymentRequests.get(id) ?? { started: false, cancelled: false, ended: false, members: new Map<string, ServiceKind>() };
+    request.members.set(jobId, kind);
+    const environmentId = placement.get(jobId);
+    if (environmentId !== undefined) request.environmentId = environmentId;
+    deploymentRequests.set(id, request);
     rec.acceptedAs = id;
     state.current = {
       state: queuedStateFor(action),
@@ -308,6 +376,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       executionId: `${jobId}-${state.deployments.length}-${Math.floor(Date.now() / 1000)}`,
     };
     state.walk = startWalk(statusScripts.get(jobId) ?? statusScripts.get('*') ?? DEFAULT_WALK);
+    startClock(jobId);
     return buildStatus(jobId, state.current);
   };
 
@@ -319,7 +388,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (!isUuid(jobId)) return sendError(res, { status: 404, detail: `${kind} ${jobId} not found` });
     const problem = deployProblem(kind, rec.query, rec.body);
     if (problem) return sendError(res, { status: 400, detail: problem });
-    const body = accept(jobId, rec);
+    const body = accept(jobId, kind, rec);
     if (answer?.kind === 'accept-then-error') return sendError(res, { status: answer.status, ...(answer.body && { body: answer.body }) });
     if (answer?.kind === 'accept-then-reset') return void res.socket?.destroy();
     if (answer?.kind === 'accept-late') await delay(answer.answerAfterMs);
@@ -329,13 +398,9 @@ export async function startFakeQovery(options: { token?: string; port?: number }
   /** One status read of a service: the next step of its walk (or the error the walk scripts). */
   const readService = (jobId: string): { error: number } | Record<string, unknown> => {
     const state = job(jobId);
-    if (!state.walk) return buildStatus(jobId, state.current);
-    const step = nextStep(state.walk);
-    if ('error' in step) return { error: step.error };
-    if ('stale' in step) return buildStatus(jobId, state.previous);
-    state.current = { ...state.current, state: step.state };
-    const request = deploymentRequests.get(state.current.deploymentRequestId ?? '');
-    if (request && !step.state.endsWith('QUEUED')) request.started = true;
+    const step = timedStepMs === undefined ? advance(jobId) : undefined;
+    if (step && 'error' in step) return { error: step.error };
+    if (step && 'stale' in step) return buildStatus(jobId, state.previous);
     return buildStatus(jobId, state.current);
   };
 
@@ -379,8 +444,11 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     if (listed.length === 0) return sendError(res, { status: 400, detail: 'DeployAllRequest lists no service to deploy' });
     const requestId = randomUUID();
     for (const [kind, id] of listed) {
-      place(kind, id, environmentId);
-      accept(id, rec, releaseRequestIds === 'shared' ? requestId : randomUUID());
+      // Listed where it was released; its own environment, if the test placed it, stays as it was
+      // (the fault tests release one job in two environments, which Qovery itself would not allow).
+      if (!placement.has(id)) placement.set(id, environmentId);
+      list(kind, id, environmentId);
+      accept(id, kind, rec, releaseRequestIds === 'shared' ? requestId : randomUUID());
     }
     const environment = environments.get(environmentId);
     if (environment) Object.assign(environment, { requestId, at: new Date().toISOString() });
@@ -451,6 +519,7 @@ export async function startFakeQovery(options: { token?: string; port?: number }
     };
     requests.push(rec);
     if (!authorized(req.headers.authorization, token)) return sendError(res, { status: 401 });
+    if (webhooks.handle(rec.method, url.pathname, rec.body, res)) return;
     if (kind && deployJob !== undefined) return handleDeploy(kind, deployJob, rec, res);
     if (kind && statusJob !== undefined) return handleStatus(kind, statusJob, res);
     const cancel = req.method === 'POST' ? CANCEL_PATH.exec(url.pathname)?.[1] : undefined;
@@ -507,6 +576,10 @@ export async function startFakeQovery(options: { token?: string; port?: number }
         return r.method === 'GET' && call !== null && (serviceId === undefined || call[2] === serviceId);
       }),
     placeService: (kind, serviceId, environmentId) => place(kind, serviceId, environmentId),
+    webhooks,
+    setTimedWalk: (stepMs) => {
+      timedStepMs = stepMs;
+    },
     scriptLookup: (serviceId, answers) => {
       lookupScripts.set(serviceId, [...answers]);
     },
@@ -542,6 +615,10 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       environments.clear();
       placement.clear();
       lookupScripts.clear();
+      webhooks.reset();
+      for (const timer of walkTimers.values()) clearInterval(timer);
+      walkTimers.clear();
+      timedStepMs = undefined;
       deployScripts.clear();
       statusScripts.clear();
       token = options.token;
@@ -549,8 +626,10 @@ export async function startFakeQovery(options: { token?: string; port?: number }
       releaseRequestIds = 'shared';
     },
     close: async () => {
+      for (const timer of walkTimers.values()) clearInterval(timer);
       for (const done of [...pendingDelays]) done();
       for (const socket of sockets) socket.destroy();
+      await webhooks.settled();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -68,6 +68,8 @@ export const signers: Record<string, Signer> = {
   acr: (source) => ({ headers: source.header ? { [source.header.name.toLowerCase()]: source.header.value } : {} }),
   // Pub/Sub push to an endpoint URL carrying the token (OIDC push auth is not simulated).
   gar: (source) => ({ headers: {}, pathToken: source.token ?? '' }),
+  // Qovery sends the webhook's secret itself, in the header its OpenAPI spec names.
+  qovery: (source) => ({ headers: { 'qovery-signature': source.secret ?? '' } }),
 };
 
 export function sign(source: SourceConfig, rawBody: Buffer, now = new Date()): SignedRequest {

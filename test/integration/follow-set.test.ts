@@ -32,7 +32,7 @@ describe('the follow set', () => {
       { group: environment('env-a'), dueAt: 1_000 },
       { group: { kind: 'deployment', deploymentId: 'd3' }, dueAt: 1_500 },
     ]);
-    expect((await set.members('env-a')).sort()).toEqual(['d1', 'd2']);
+    expect((await set.environment('env-a')).members.sort()).toEqual(['d1', 'd2']);
   });
 
   it("leases what it hands out: a claimed group is not handed out again until its follower's lease ends", async () => {
@@ -50,7 +50,7 @@ describe('the follow set', () => {
     await set.join('d2', 'env-a', 1_100);
     // d1 ended at this check; d2 arrived during it.
     await set.settleEnvironment('env-a', ['d1'], 11_000, true);
-    expect(await set.members('env-a')).toEqual(['d2']);
+    expect((await set.environment('env-a')).members).toEqual(['d2']);
     expect(await set.nextDueAt()).toBe(11_000);
   });
 
@@ -83,7 +83,7 @@ describe('the follow set', () => {
     expect(await set.missing([{ deploymentId: 'd1', environmentId: 'env-a' }])).toEqual([]);
     expect((await set.claim(2_000, 100, 10)).map((c) => c.group)).toEqual([environment('env-a')]);
     await set.leave('env-a', 'd1', 3_000);
-    expect(await set.members('env-a')).toEqual([]);
+    expect((await set.environment('env-a')).members).toEqual([]);
     expect(
       await set.missing([
         { deploymentId: 'd1', environmentId: undefined },

@@ -55,6 +55,7 @@ export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial
     RATE_LIMIT_MAX: 10_000,
     RATE_LIMIT_WINDOW_MS: 60_000,
     QOVERY_POLL_INTERVAL_MS: 30,
+    QOVERY_SAFETY_POLL_INTERVAL_MS: 60_000,
     QOVERY_DEPLOY_TIMEOUT_MS: 60_000,
     QOVERY_MAX_REQUESTS_PER_HOUR: 10_000_000,
     WORKER_LOCK_MS: 5_000,
