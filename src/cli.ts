@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { loadDotEnv } from './config/env.js';
 import { readConfig } from './config/load.js';
+import { redactRedisUrl } from './redis/url.js';
 import { QOVERY_WEBHOOK_EVENTS, registerQoveryWebhook } from './qovery/webhook-registration.js';
 
 const USAGE = `usage: deploy-relay <command>
@@ -20,8 +21,6 @@ const USAGE = `usage: deploy-relay <command>
                        QOVERY_API_URL and QOVERY_API_TOKEN; Qovery then reports every deployment's end
   start                run the relay
 `;
-
-const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
 
 async function checkConfig(file: string | undefined): Promise<number> {
   loadDotEnv();
@@ -38,7 +37,7 @@ async function checkConfig(file: string | undefined): Promise<number> {
   process.stdout.write(
     `ok: ${reading.rulesPath}: ${rules.sources.length} source${rules.sources.length === 1 ? '' : 's'}${names(rules.sources)}, ` +
       `${rules.routes.length} route${rules.routes.length === 1 ? '' : 's'}${names(rules.routes)}; ` +
-      `environment: role ${env.RELAY_ROLE}, DEPLOY_MODE ${env.DEPLOY_MODE}, Redis ${redactUrl(env.REDIS_URL)}\n`,
+      `environment: role ${env.RELAY_ROLE}, DEPLOY_MODE ${env.DEPLOY_MODE}, Redis ${redactRedisUrl(env.REDIS_URL)}\n`,
   );
   return 0;
 }

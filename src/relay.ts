@@ -15,6 +15,7 @@ import { createDryRunQoveryClient } from './qovery/dry-run.js';
 import { createQoveryBudget } from './qovery/rate-limit.js';
 import { createRedis, logErrorsOnce, whenReady } from './redis/connection.js';
 import { relayKeys, type RelayKeys } from './redis/keys.js';
+import { redactRedisUrl } from './redis/url.js';
 import { oldestWaitingMs, queueCounts } from './queue/depth.js';
 import { DEPLOY_QUEUE, type DeployJobData } from './queue/jobs.js';
 import { createDeployProducer } from './queue/producer.js';
@@ -216,7 +217,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
     policy: { pollIntervalMs: config.QOVERY_POLL_INTERVAL_MS, deployTimeoutMs: config.QOVERY_DEPLOY_TIMEOUT_MS },
   });
   if (!(await whenReady(producerRedis, 5_000)))
-    logger.warn({ redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') }, 'Redis does not answer yet; webhooks get 503 until it does');
+    logger.warn({ redis: redactRedisUrl(config.REDIS_URL) }, 'Redis does not answer yet; webhooks get 503 until it does');
   const activeRules = createActiveRules(rules);
   const isRedisReady = async () => (await producerRedis.ping()) === 'PONG';
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseRedisUrl } from '../redis/url.js';
 import { ConfigError, formatIssues } from './errors.js';
 
 const intFrom = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
@@ -46,7 +47,13 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const fields = {
   PORT: intFrom(8080, 0).pipe(z.number().max(65535)),
   HOST: z.string().default('0.0.0.0'),
-  REDIS_URL: z.string().url().default(DEFAULT_REDIS_URL),
+  REDIS_URL: z
+    .string()
+    .default(DEFAULT_REDIS_URL)
+    .superRefine((url, ctx) => {
+      const target = parseRedisUrl(url);
+      if (typeof target === 'string') ctx.addIssue({ code: 'custom', message: target });
+    }),
   RELAY_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, "_", "-", ".", and "{}" for a Redis Cluster hash tag')

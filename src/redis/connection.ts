@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { parseRedisUrl } from './url.js';
 
 /**
  * Connection roles follow BullMQ's production guide: the producer side fails fast so a webhook
@@ -17,7 +18,10 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
     history: { maxRetriesPerRequest: 2, connectTimeout: 5_000, enableAutoPipelining: true },
     worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
   };
-  const redis = new Redis(url, { ...common, ...byRole[role] });
+  const target = parseRedisUrl(url);
+  if (typeof target === 'string') throw new Error(`REDIS_URL ${target}`);
+  const options = { ...common, ...byRole[role] };
+  const redis = target.kind === 'url' ? new Redis(target.url, options) : new Redis({ ...target.options, ...options });
   // Without a listener ioredis prints every reconnect failure to stderr; /readyz says whether Redis answers.
   redis.on('error', logErrorsOnce(logger.child({ role }), 'Redis connection error', redis));
   return redis;

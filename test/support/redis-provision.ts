@@ -35,12 +35,15 @@ async function fromTestcontainers(): Promise<ProvidedRedis | undefined> {
   }
 }
 
-/** A private redis-server: also what fault tests use when they need a Redis they may stop. */
-export async function startRedisServer(): Promise<ProvidedRedis & { process: ChildProcess; port: number }> {
+/**
+ * A private redis-server: also what fault tests use when they need a Redis they may stop.
+ * `args` come first (a config file, `--sentinel`, `--replicaof host port`).
+ */
+export async function startRedisServer(args: readonly string[] = []): Promise<ProvidedRedis & { process: ChildProcess; port: number }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
-    stdio: 'ignore',
-  });
+  const sentinel = args.includes('--sentinel');
+  const data = sentinel ? [] : ['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
+  const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', ...data], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot start redis-server from PATH: ${error.message}`))));
   const url = `redis://127.0.0.1:${port}`;
   const ready = (async () => {
