@@ -21,7 +21,7 @@ export interface Stack {
 export async function startStack(
   ctx: BenchContext,
   resources: ReturnType<typeof scope>,
-  options: Pick<RelayOptions, 'name' | 'role' | 'rulesYaml' | 'env'> & { readonly scriptFake?: (fake: FakeQovery) => void },
+  options: Pick<RelayOptions, 'name' | 'role' | 'rulesYaml' | 'env' | 'nodeArgs'> & { readonly scriptFake?: (fake: FakeQovery) => void },
 ): Promise<Stack> {
   const redis = resources.defer(await startPrivateRedis(), (r) => r.stop());
   const prefix = resources.defer(`bench-${options.name}-${randomUUID().slice(0, 8)}`, (p) => deleteKeys(redis.client, p));
@@ -35,6 +35,7 @@ export async function startStack(
       redisUrl: redis.url,
       prefix,
       rulesYaml: options.rulesYaml,
+      ...(options.nodeArgs && { nodeArgs: options.nodeArgs }),
       qoveryUrl: fake.url,
       env: { QOVERY_MAX_REQUESTS_PER_HOUR: '1000000000', RATE_LIMIT_MAX: '1000000000', ...options.env },
       ...(ctx.cpuProfDir && { cpuProfDir: ctx.cpuProfDir }),
