@@ -8,6 +8,9 @@ import type { FollowSet } from '../worker/follow-set.js';
 import { successStateFor } from '../worker/qovery-states.js';
 import type { ServiceEnvironments } from '../worker/service-environments.js';
 
+/** How long a report naming an unknown request waits for its deployment to be enlisted. */
+const EARLY_EVENT_MS = 3_600_000;
+
 /** The Qovery state an event's outcome stands for, for a deployment asking for this force event. */
 function stateFor(outcome: StatusOutcome, forceEvent: string | undefined): string {
   if (outcome === 'succeeded') return successStateFor(forceEvent);
@@ -61,6 +64,8 @@ export function createStatusEvents(deps: {
         }
       }
       if (followed.length === 0 && report.environmentId !== undefined) recheck.add(report.environmentId);
+      // Qovery may report a request before the relay has recorded Qovery's answer naming it.
+      if (followed.length === 0) await followSet.noteEarlyEvents(report.requestIds, EARLY_EVENT_MS);
       for (const environmentId of recheck) await followSet.hasten(environmentId, now());
       await followSet.heard([...heard], deps.safetyIntervalMs);
       return { moved, rechecked: [...recheck] };

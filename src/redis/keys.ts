@@ -51,6 +51,8 @@ export function relayKeys(prefix: string) {
     followEnvironment: (environmentId: string) => `${prefix}:follow:env:${environmentId}`,
     /** The followed deployment a Qovery deployment request is, so a Qovery webhook naming the request finds it. */
     followRequest: (requestId: string) => `${prefix}:follow:request:${requestId}`,
+    /** A Qovery webhook named this request before the relay had recorded it as its deployment's (Qovery was faster). */
+    followEarlyEvent: (requestId: string) => `${prefix}:follow:early:${requestId}`,
     /** Set while Qovery's webhooks report on an environment (or, without an id, on any): its polling is then only a safety net. */
     followHeard: (environmentId: string | undefined) => `${prefix}:follow:heard${environmentId === undefined ? '' : `:${environmentId}`}`,
     /** The Qovery environment of each service (by lane), learned once from `GET /<kind>/{id}`. */

@@ -108,6 +108,19 @@ export function createFollowSet(deps: { redis: RedisClient; keys: RelayKeys; req
       return [...new Set(found.filter((id): id is string => id !== null))];
     },
 
+    /** Notes requests an event named that no followed deployment is (yet): a deployment enlisted with one is checked at once. */
+    async noteEarlyEvents(requestIds: readonly string[], forMs: number): Promise<void> {
+      if (requestIds.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const id of requestIds) pipeline.set(keys.followEarlyEvent(id), '1', 'PX', forMs);
+      await pipeline.exec();
+    },
+
+    /** Whether an event named this request before it was enlisted; the note is used up. */
+    async takeEarlyEvent(requestId: string): Promise<boolean> {
+      return (await redis.getdel(keys.followEarlyEvent(requestId))) !== null;
+    },
+
     /** Qovery's webhooks reported on this environment (and so are working): it is polled as a safety net for `forMs`. */
     async heard(environmentIds: readonly string[], forMs: number): Promise<void> {
       const pipeline = redis.pipeline().set(keys.followHeard(undefined), '1', 'PX', forMs);

@@ -228,10 +228,13 @@ export function createFollower(deps: {
   return {
     /**
      * Hands a deployment Qovery has taken to following. Its first check is one poll interval away,
-     * or the safety net's while Qovery's webhooks arrive: they will most likely report its end first.
+     * or the safety net's while Qovery's webhooks arrive: they will most likely report its end
+     * first. One whose request a webhook already named (Qovery reported before the relay had
+     * recorded its answer) is checked at once: that report found no deployment to settle.
      */
     async enlist(d: DeploymentState): Promise<void> {
-      const firstCheckMs = (await followSet.heardAny()) ? Math.max(policy.safetyIntervalMs, policy.pollIntervalMs) : policy.pollIntervalMs;
+      const early = d.deploymentRequestId !== undefined && (await followSet.takeEarlyEvent(d.deploymentRequestId));
+      const firstCheckMs = early ? 0 : (await followSet.heardAny()) ? Math.max(policy.safetyIntervalMs, policy.pollIntervalMs) : policy.pollIntervalMs;
       await followSet.enlist(d.id, await environmentOf(d), now() + firstCheckMs, d.deploymentRequestId);
     },
     /** The reconciler's net: enlists those of these followed deployments the follow set lost; answers how many. */

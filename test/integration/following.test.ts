@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sample, scrape } from '../support/metrics.js';
 import { dockerHubPush } from '../support/payloads.js';
 import { deploymentWhen, startTestRelay, type TestRelay } from '../support/relay.js';
 
@@ -97,4 +98,35 @@ describe('following is batched by environment', () => {
     await relay.redis.del(...followKeys.filter((key) => !key.endsWith(':service-env')));
     await deploymentWhen(relay, id as string);
   });
+
+  it('spreads reads fairly over environments when the budget is short, lets deploy calls go first, and shows the stretch in /metrics', async () => {
+    // 7,200 an hour: a bucket of 120 calls refilling at 2 a second, of which following may not take the last 30.
+    relay = await startTestRelay(RULES, { QOVERY_POLL_INTERVAL_MS: 30, QOVERY_MAX_REQUESTS_PER_HOUR: 7_200 });
+    for (let n = 0; n < SERVICES; n++)
+      relay.fake.placeService('container', serviceId(n), `00000000-0000-4000-8000-00000000ef${String(n % 3).padStart(2, '0')}`);
+    relay.fake.scriptStatus('*', [{ state: 'DEPLOYING', reads: 1_000_000 }]);
+    for (let n = 0; n < 3; n++) await relay.post('hub', dockerHubPush({ repository: `acme/svc-${n}`, tag: '5.0.0' }));
+    // Following spends the bucket down to its reserve, then reads as fast as it refills.
+    await expect.poll(() => relay.fake.environmentStatusCalls().length, { timeout: 15_000 }).toBeGreaterThanOrEqual(90);
+    const from = relay.fake.requests.length;
+    const deployAt = Date.now();
+    await relay.post('hub', dockerHubPush({ repository: 'acme/svc-3', tag: '5.0.0' }));
+    await expect.poll(() => relay.fake.deployCalls(serviceId(3)).length, { timeout: 2_000 }).toBe(1);
+    expect((relay.fake.deployCalls(serviceId(3))[0]?.at ?? Infinity) - deployAt).toBeLessThan(1_500);
+
+    await expect.poll(() => relay.fake.requests.slice(from).filter((r) => r.path.endsWith('/statuses')).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(12);
+    const reads = relay.fake.requests.slice(from).filter((r) => r.path.endsWith('/statuses'));
+    const perEnvironment = new Map<string, number>();
+    for (const read of reads) perEnvironment.set(read.path, (perEnvironment.get(read.path) ?? 0) + 1);
+    expect(perEnvironment.size).toBe(3);
+    expect(Math.max(...perEnvironment.values()) - Math.min(...perEnvironment.values())).toBeLessThanOrEqual(1);
+
+    const metrics = await scrape(relay.relay.app!);
+    expect(sample(metrics, 'relay_follow_check_lateness_seconds_count')).toBeGreaterThan(0);
+    // Checks due every 30 ms, made at 2 a second: most wait far past their time.
+    expect(sample(metrics, 'relay_follow_check_lateness_seconds_bucket', { le: '0.1' })).toBeLessThan(
+      sample(metrics, 'relay_follow_check_lateness_seconds_count') ?? 0,
+    );
+    expect(sample(metrics, 'relay_follow_due')).toBeGreaterThanOrEqual(1);
+  }, 40_000);
 });

@@ -152,6 +152,19 @@ describe("Qovery's webhooks as the status source", () => {
     expect(relay.fake.environmentStatusCalls(RELEASE_ENV).length).toBeGreaterThan(0);
   });
 
+  it('checks at once a deployment whose end Qovery reported before the relay had recorded its answer', async () => {
+    const url = await startListening();
+    expect((await registerWithCli(url)).code).toBe(0);
+    relay.fake.setTimedWalk(20);
+    // Qovery takes the deploy at once and finishes it in ~60 ms; its answer reaches the relay after 600 ms.
+    relay.fake.scriptDeploy(serviceId(2), [{ kind: 'accept-late', answerAfterMs: 600 }]);
+    const id = (await relay.post('hub', dockerHubPush({ repository: 'acme/svc-2', tag: '6.0.0' }))).json.deployments[0].id;
+    await expect.poll(() => relay.fake.webhooks.deliveries.map((d) => d.eventType)).toContain('DEPLOYMENT_SUCCESSFUL');
+    // Polling is a minute away and the events came and went: only the early report's note finds it.
+    const deployment = await deploymentWhen(relay, id);
+    expect(deployment.transitions.at(-1).detail).toBe('Qovery reported DEPLOYED');
+  });
+
   it("accepts the secret in Qovery-Secret (the docs' header) as well as Qovery-Signature (the spec's), and refuses a wrong one", async () => {
     const url = await startListening();
     expect((await registerWithCli(url)).code).toBe(0);
