@@ -1,6 +1,6 @@
 import { Queue, type Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/scripts.js';
 import type { Logger } from 'pino';
 import type { Env } from './config/env.js';
 import type { Rules } from './config/rules.js';
@@ -92,7 +92,7 @@ function startWorkerSide(
     logger: Logger;
     queue: Queue<DeployJobData>;
     producer: ReturnType<typeof createDeployProducer>;
-    redis: Redis;
+    redis: RedisClient;
     keys: RelayKeys;
     metrics: RelayMetrics;
     followSet: FollowSet;

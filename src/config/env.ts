@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseRedisUrl } from '../redis/url.js';
+import { HASH_TAGGED, parseRedisUrl } from '../redis/url.js';
 import { ConfigError, formatIssues } from './errors.js';
 
 const intFrom = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
@@ -119,6 +119,10 @@ const envSchema = z
       }
       if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
         ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must be <= HTTP_REQUEST_TIMEOUT_MS' });
+      }
+      if (env.REDIS_URL.startsWith('redis+cluster://') && !HASH_TAGGED.test(env.RELAY_KEY_PREFIX)) {
+        const message = 'with Redis Cluster it must hold a hash tag, such as {relay}: every script touches several keys, which must share a slot';
+        ctx.addIssue({ code: 'custom', path: ['RELAY_KEY_PREFIX'], message });
       }
       if (env.DEPLOY_BACKOFF_MAX_MS < env.DEPLOY_BACKOFF_BASE_MS) {
         ctx.addIssue({ code: 'custom', path: ['DEPLOY_BACKOFF_MAX_MS'], message: 'must be >= DEPLOY_BACKOFF_BASE_MS' });

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/scripts.js';
 import type { Registry } from 'prom-client';
 import type { History } from '../history/history.js';
 import type { Intake } from '../intake/receive.js';
@@ -34,7 +34,7 @@ export interface AppDeps {
     readonly headersTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
   };
-  readonly rateLimit: { readonly max: number; readonly timeWindow: number; readonly redis?: Redis; readonly nameSpace: string };
+  readonly rateLimit: { readonly max: number; readonly timeWindow: number; readonly redis?: RedisClient; readonly nameSpace: string };
   readonly metrics: { readonly registry: Registry; readonly webhooks: WebhookMetrics };
   readonly pressure: PressureLimits;
 }

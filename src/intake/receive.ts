@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/scripts.js';
 import type { Logger } from 'pino';
 import type { History, NewDeployment } from '../history/history.js';
 import type { Delivery, Deployment } from '../history/model.js';
@@ -29,7 +29,7 @@ interface Planned {
 
 export function createIntake(deps: {
   history: History;
-  redis: Redis;
+  redis: RedisClient;
   rules: ActiveRules;
   logger: Logger;
   metrics: IntakeMetrics;

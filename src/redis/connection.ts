@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisClient } from './scripts.js';
 import { parseRedisUrl } from './url.js';
 
 /**
@@ -9,7 +10,7 @@ import { parseRedisUrl } from './url.js';
  */
 export type ConnectionRole = 'producer' | 'worker' | 'history';
 
-export function createRedis(url: string, role: ConnectionRole, logger: Logger): Redis {
+export function createRedis(url: string, role: ConnectionRole, logger: Logger): RedisClient {
   const common: RedisOptions = { connectionName: `deploy-relay:${role}`, lazyConnect: false };
   const byRole: Record<ConnectionRole, RedisOptions> = {
     producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 },
@@ -21,7 +22,18 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
   const target = parseRedisUrl(url);
   if (typeof target === 'string') throw new Error(`REDIS_URL ${target}`);
   const options = { ...common, ...byRole[role] };
-  const redis = target.kind === 'url' ? new Redis(target.url, options) : new Redis({ ...target.options, ...options });
+  const redis =
+    target.kind === 'url'
+      ? new Redis(target.url, options)
+      : target.kind === 'sentinel'
+        ? new Redis({ ...target.options, ...options })
+        : new Cluster(target.nodes, {
+            redisOptions: { ...target.options, ...options },
+            lazyConnect: false,
+            ...(options.enableOfflineQueue === false && { enableOfflineQueue: false }),
+            ...(options.enableAutoPipelining && { enableAutoPipelining: true }),
+            ...(options.enableReadyCheck === false && { enableReadyCheck: false }),
+          });
   // Without a listener ioredis prints every reconnect failure to stderr; /readyz says whether Redis answers.
   redis.on('error', logErrorsOnce(logger.child({ role }), 'Redis connection error', redis));
   return redis;
@@ -32,7 +44,7 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
  * (BullMQ opens its own). It is logged once, without a stack, when it first appears or changes;
  * when `connection` is ready again one line says so and how many repeats were left out.
  */
-export function logErrorsOnce(logger: Logger, message: string, connection: Redis): (error: unknown) => void {
+export function logErrorsOnce(logger: Logger, message: string, connection: RedisClient): (error: unknown) => void {
   let last: string | undefined;
   let repeats = 0;
   connection.on('ready', () => {
@@ -53,7 +65,7 @@ export function logErrorsOnce(logger: Logger, message: string, connection: Redis
 }
 
 /** Resolves when the connection is ready, or false after `timeoutMs`: starting without Redis is allowed, /readyz tells. */
-export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function whenReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -76,7 +88,9 @@ const corked = new WeakSet<object>();
  * instead of one of each per command. This is what ioredis's auto-pipelining aims at, without the
  * pipeline object it builds per batch (which copies every script BullMQ defined on the connection).
  */
-export function batchWritesThisTurn(redis: Redis): void {
+export function batchWritesThisTurn(redis: RedisClient): void {
+  // A Cluster client spreads commands over one socket per node: it is not corked.
+  if (!(redis instanceof Redis)) return;
   const { stream } = redis;
   if (redis.status !== 'ready' || corked.has(stream)) return;
   corked.add(stream);
@@ -88,7 +102,11 @@ export function batchWritesThisTurn(redis: Redis): void {
 }
 
 /** Deletes every key under `prefix:` (SCAN and UNLINK, so Redis never blocks on it); how many were deleted. */
-export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
+  if (redis instanceof Cluster) {
+    const counts = await Promise.all(redis.nodes('master').map((node) => deleteKeysWithPrefix(node, prefix)));
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
   let cursor = '0';
   let deleted = 0;
   do {

@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterNode, RedisOptions } from 'ioredis';
 
 /**
  * `redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/<master name>[/<db>]`: Redis
@@ -9,8 +9,29 @@ import type { RedisOptions } from 'ioredis';
 const SENTINEL_URL = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/([^/?#]+)(?:\/(\d+))?\/?$/;
 const SENTINEL_PORT = 26379;
 
-/** How REDIS_URL reads: a plain `redis://` or `rediss://` URL, or a Sentinel one. */
-export type RedisTarget = { readonly kind: 'url'; readonly url: string } | { readonly kind: 'sentinel'; readonly options: RedisOptions };
+/** `redis+cluster://[[user]:password@]host:port[,host:port...]`: some nodes of a Redis Cluster, which tell the rest. */
+const CLUSTER_URL = /^redis\+cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/@]+)\/?$/;
+
+/** How REDIS_URL reads: a plain `redis://` or `rediss://` URL, a Sentinel one, or a Cluster one. */
+export type RedisTarget =
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'sentinel'; readonly options: RedisOptions }
+  | { readonly kind: 'cluster'; readonly nodes: ClusterNode[]; readonly options: RedisOptions };
+
+type Address = { host: string; port: number };
+
+function addresses(list: string, defaultPort: number | undefined): Address[] | undefined {
+  const parsed = list.split(',').map((address) => {
+    const [host = '', port] = address.split(':');
+    return { host, port: port === undefined ? (defaultPort ?? Number.NaN) : Number(port) };
+  });
+  return parsed.some((a) => a.host === '' || !Number.isInteger(a.port) || a.port < 1 || a.port > 65535) ? undefined : parsed;
+}
+
+function credentials(username: string | undefined, password: string | undefined): RedisOptions {
+  const secret = password ? decodeURIComponent(password) : undefined;
+  return { ...(username && { username: decodeURIComponent(username) }), ...(secret !== undefined && { password: secret }) };
+}
 
 /** The target REDIS_URL names, or a sentence saying what is wrong with it. */
 export function parseRedisUrl(url: string): RedisTarget | string {
@@ -18,25 +39,29 @@ export function parseRedisUrl(url: string): RedisTarget | string {
     const match = SENTINEL_URL.exec(url);
     if (!match) return 'a Sentinel URL is redis+sentinel://[:password@]host[:port][,host[:port]...]/<master name>[/<db>]';
     const [, username, password, hosts = '', name = '', db] = match;
-    const sentinels = hosts.split(',').map((address) => {
-      const [host = '', port] = address.split(':');
-      return { host, port: port === undefined ? SENTINEL_PORT : Number(port) };
-    });
-    if (sentinels.some((s) => s.host === '' || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535))
-      return `a Sentinel address must be host or host:port, in "${hosts}"`;
-    const secret = password ? decodeURIComponent(password) : undefined;
+    const sentinels = addresses(hosts, SENTINEL_PORT);
+    if (!sentinels) return `a Sentinel address must be host or host:port, in "${hosts}"`;
+    const auth = credentials(username, password);
     return {
       kind: 'sentinel',
       options: {
         sentinels,
         name: decodeURIComponent(name),
-        ...(username && { username: decodeURIComponent(username) }),
-        ...(secret !== undefined && { password: secret, sentinelPassword: secret }),
+        ...auth,
+        ...(auth.password !== undefined && { sentinelPassword: auth.password }),
         ...(db !== undefined && { db: Number(db) }),
       },
     };
   }
-  if (!/^rediss?:\/\//.test(url)) return 'must start with redis://, rediss:// or redis+sentinel://';
+  if (url.startsWith('redis+cluster://')) {
+    const match = CLUSTER_URL.exec(url);
+    if (!match) return 'a Cluster URL is redis+cluster://[:password@]host:port[,host:port...] (Redis Cluster has no databases)';
+    const [, username, password, hosts = ''] = match;
+    const nodes = addresses(hosts, undefined);
+    if (!nodes) return `a Cluster node address must be host:port, in "${hosts}"`;
+    return { kind: 'cluster', nodes, options: credentials(username, password) };
+  }
+  if (!/^rediss?:\/\//.test(url)) return 'must start with redis://, rediss://, redis+sentinel:// or redis+cluster://';
   try {
     new URL(url);
   } catch {
@@ -44,6 +69,9 @@ export function parseRedisUrl(url: string): RedisTarget | string {
   }
   return { kind: 'url', url };
 }
+
+/** A key prefix whose hash tag puts every key of the relay in one Cluster slot, as its scripts need. */
+export const HASH_TAGGED = /\{[^{}]+\}/;
 
 /** REDIS_URL without its password, for logs and messages. */
 export const redactRedisUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');

@@ -1,5 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/scripts.js';
 import type { Logger } from 'pino';
 import { logErrorsOnce } from '../redis/connection.js';
 import type { History } from '../history/history.js';
@@ -18,7 +18,7 @@ export interface WorkerOptions {
  * than be failed by the queue behind the relay's back.
  */
 export function startDeployWorker(deps: {
-  connection: Redis;
+  connection: RedisClient;
   history: History;
   logger: Logger;
   processor: (job: Job<DeployJobData>, token?: string) => Promise<void>;

@@ -70,8 +70,9 @@ export function workerEnv(relay: TestRelay, rulesPath: string, overrides: Record
  * Qovery and a copy of its rules file: what the multi-process fault tests share. `close` kills
  * the workers, closes the relay and removes the rules file.
  */
-export async function startWorkerFleet(rulesYaml: string, env: Record<string, string>) {
-  const relay = await startTestRelay(rulesYaml, { RELAY_ROLE: 'api' }, env);
+export async function startWorkerFleet(rulesYaml: string, env: Record<string, string>, redis?: { readonly url: string; readonly prefix: string }) {
+  const own = redis && { REDIS_URL: redis.url, RELAY_KEY_PREFIX: redis.prefix };
+  const relay = await startTestRelay(rulesYaml, { RELAY_ROLE: 'api', ...own }, env);
   const workDir = await mkdtemp(join(tmpdir(), 'relay-workers-'));
   const rulesPath = join(workDir, 'rules.yaml');
   await writeFile(rulesPath, rulesYaml);
@@ -80,7 +81,7 @@ export async function startWorkerFleet(rulesYaml: string, env: Record<string, st
     relay,
     workers: workers as readonly RelayProcess[],
     spawnWorker(overrides: Record<string, string> = {}): RelayProcess {
-      const worker = spawnRelay(workerEnv(relay, rulesPath, { ...env, ...overrides }));
+      const worker = spawnRelay(workerEnv(relay, rulesPath, { ...env, ...own, ...overrides }));
       workers.push(worker);
       return worker;
     },

@@ -192,7 +192,8 @@ describe('fake Qovery: recording, auth and concurrency', () => {
 
   it('measures how many deploys of one job were open at once', async () => {
     const [busy, calm] = [randomUUID(), randomUUID()];
-    fake.setDeployDelay(30);
+    // Long enough that the three calls overlap on a loaded machine too.
+    fake.setDeployDelay(300);
     await Promise.all([deploy(busy), deploy(busy), deploy(busy)]);
     await deploy(calm);
     await deploy(calm);
