@@ -18,8 +18,9 @@ import { following } from './scenarios/following.js';
 import { footprint } from './scenarios/footprint.js';
 import { ingest } from './scenarios/ingest.js';
 import { peer } from './scenarios/peer.js';
+import { scale } from './scenarios/scale.js';
 
-const SCENARIOS: readonly Scenario[] = [ingest, peer, deployLatency, burst, followCalls, following, footprint];
+const SCENARIOS: readonly Scenario[] = [ingest, peer, deployLatency, burst, followCalls, following, footprint, scale];
 
 function gitCommit(): string {
   try {
