@@ -120,10 +120,15 @@ export function createFollower(deps: {
       return CHECKED;
     }
     const target = targetOf(d);
+    // Releases are enlisted in their environment's group; one found on its own still belongs there.
+    if (isRelease(target)) {
+      await followSet.join(d.id, target.id, now());
+      return CHECKED;
+    }
     const lane = laneOf(target);
-    const known = isRelease(target) ? target.id : await environments.of(lane);
-    if (known !== undefined || isRelease(target)) {
-      await followSet.join(d.id, known ?? target.id, now());
+    const known = await environments.of(lane);
+    if (known !== undefined) {
+      await followSet.join(d.id, known, now());
       return CHECKED;
     }
     const permit = await qovery.permit('follow');
@@ -131,19 +136,14 @@ export function createFollower(deps: {
       await followSet.release(claimed);
       return { denied: true, waitMs: permit.waitMs };
     }
-    if (!environments.alone(lane)) return learnEnvironment(claimed, d, target, permit.getServiceEnvironment);
+    if (!environments.alone(lane)) return learnEnvironment(d, target, permit.getServiceEnvironment);
     deps.metrics?.followChecked('service', (now() - claimed.dueAt) / 1000, 1);
     const step = await phase.judgeService(d, target, await permit.getStatus(target));
     await followSet.settleDeployment(d.id, step.kind === 'later' ? now() + step.delayMs : undefined);
     return CHECKED;
   }
 
-  async function learnEnvironment(
-    claimed: ClaimedGroup,
-    d: DeploymentState,
-    target: Target,
-    lookup: (target: Target) => Promise<QoveryResult>,
-  ): Promise<Checked> {
+  async function learnEnvironment(d: DeploymentState, target: Target, lookup: (target: Target) => Promise<QoveryResult>): Promise<Checked> {
     const lane = laneOf(target);
     const found = await lookup(target);
     if (found.ok && found.environmentId !== undefined) {
