@@ -53,7 +53,7 @@ describe('Redis Cluster', () => {
     const prefix = `{t${randomUUID().slice(0, 8)}}`;
     fleet = await startWorkerFleet(RULES, {}, { url: cluster.url, prefix });
     const { relay } = fleet;
-    relay.fake.scriptStatus('*', [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING', reads: 15 }, { state: 'DEPLOYED' }]);
+    relay.fake.scriptStatus('*', [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING', reads: 40 }, { state: 'DEPLOYED' }]);
     const workers = [fleet.spawnWorker(), fleet.spawnWorker()];
     const apiPort = await freePort();
     const api = fleet.spawnWorker({ RELAY_ROLE: 'api', PORT: String(apiPort), HOST: '127.0.0.1' });

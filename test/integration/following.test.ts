@@ -90,7 +90,7 @@ describe('following is batched by environment', () => {
 
   it('gives a followed deployment back to following when the follow set lost it (a Redis failover, a bad restore)', async () => {
     relay = await startTestRelay(RULES, { QOVERY_POLL_INTERVAL_MS: 30, RECONCILE_INTERVAL_MS: 1_000, WORKER_LOCK_MS: 1_000 });
-    relay.fake.scriptStatus('*', [{ state: 'DEPLOYING', reads: 3 }, { state: 'DEPLOYED' }]);
+    relay.fake.scriptStatus('*', [{ state: 'DEPLOYING', reads: 30 }, { state: 'DEPLOYED' }]);
     const [id] = await pushAll('4.0.0');
     await deploymentWhen(relay, id as string, 'in_progress');
     const followKeys = await relay.redis.keys(`${relay.prefix}:follow:*`);

@@ -140,10 +140,11 @@ describe('every Qovery service kind is a target', () => {
 
   it('cancelSuperseded: a deployment Qovery still has queued is cancelled there when a newer one supersedes it', async () => {
     relay = await startTestRelay(RULES);
-    // Queued at Qovery for ~1 s of 30 ms polls, so the first is still waiting when the second arrives.
-    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYMENT_QUEUED', reads: 40 }, { state: 'DEPLOYING' }, { state: 'DEPLOYED' }]);
+    // The first stays queued at Qovery (a minute of 30 ms polls), so it is still waiting when the second arrives.
+    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYMENT_QUEUED', reads: 2_000 }, { state: 'DEPLOYING' }, { state: 'DEPLOYED' }]);
     const first = (await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '1.0.0' }))).json.deployments[0].id;
     await expect.poll(async () => (await relay.get(`/deployments/${first}`)).json.status, { timeout: 10_000 }).toMatch(/accepted|in_progress/);
+    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYMENT_QUEUED' }, { state: 'DEPLOYING' }, { state: 'DEPLOYED' }]);
     const second = (await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '1.0.1' }))).json.deployments[0].id;
 
     const cancelled = await finalDeployment(first, 'superseded');
@@ -159,9 +160,11 @@ describe('every Qovery service kind is a target', () => {
 
   it('cancelSuperseded: a deployment Qovery has begun is not cancelled, and the history says why', async () => {
     relay = await startTestRelay(RULES);
-    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYING', reads: 40 }, { state: 'DEPLOYED' }]);
+    // Deploying for a minute of 30 ms polls, so the first is still running when the second reaches Qovery.
+    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYING', reads: 2_000 }, { state: 'DEPLOYED' }]);
     const first = (await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '2.0.0' }))).json.deployments[0].id;
     await expect.poll(async () => (await relay.get(`/deployments/${first}`)).json.qoveryState, { timeout: 10_000 }).toBe('DEPLOYING');
+    relay.fake.scriptStatus(QUEUED, [{ state: 'DEPLOYING' }, { state: 'DEPLOYED' }]);
     await relay.post('hub', dockerHubPush({ repository: 'acme/queued', tag: '2.0.1' }));
     const superseded = await finalDeployment(first, 'superseded');
     expect(relay.fake.cancelCalls()).toEqual([]);
