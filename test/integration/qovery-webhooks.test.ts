@@ -21,6 +21,8 @@ const RELEASE_ENV = '00000000-0000-4000-8000-00000000ef09';
 const SERVICES = 6;
 const serviceId = (n: number) => `00000000-0000-4000-8000-${(0xd00 + n).toString(16).padStart(12, '0')}`;
 const RELEASED = [serviceId(20), serviceId(21)];
+/** Each step of the fake's walk, for tests that need Qovery's events to come after its answer is recorded. */
+const EVENTS_AFTER_ANSWER_MS = 500;
 
 const RULES = `
 sources:
@@ -117,7 +119,9 @@ describe("Qovery's webhooks as the status source", () => {
   it('settles every followed deployment from the events alone: one call per deployment (its deploy), no status read', async () => {
     const url = await startListening();
     expect((await registerWithCli(url)).code).toBe(0);
-    relay.fake.setTimedWalk(20);
+    // Steps long enough that the events come after the relay has recorded Qovery's answer even on a
+    // loaded machine: an earlier event is checked by a read, which is the early-report test's case.
+    relay.fake.setTimedWalk(EVENTS_AFTER_ANSWER_MS);
     const ids: string[] = [];
     for (let n = 0; n < SERVICES; n++) ids.push((await relay.post('hub', dockerHubPush({ repository: `acme/svc-${n}`, tag: '1.0.0' }))).json.deployments[0].id);
     for (const id of ids) {
@@ -138,7 +142,7 @@ describe("Qovery's webhooks as the status source", () => {
   it('settles a release from its environment request event, and reads the environment again for a release that failed', async () => {
     const url = await startListening();
     expect((await registerWithCli(url)).code).toBe(0);
-    relay.fake.setTimedWalk(20);
+    relay.fake.setTimedWalk(EVENTS_AFTER_ANSWER_MS);
     const ok = await relay.post('hub', dockerHubPush({ repository: 'acme/platform', tag: '2.0.0' }));
     const released = await deploymentWhen(relay, ok.json.deployments[0].id);
     expect(released.transitions.at(-1).detail).toMatch(/^Qovery's DEPLOYMENT_SUCCESSFUL webhook reported container .* DEPLOYED, container .* DEPLOYED$/);
