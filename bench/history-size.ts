@@ -66,6 +66,7 @@ try {
     redis: redis.client,
     keys,
     retention: { days: defaults.HISTORY_RETENTION_DAYS, maxDeliveries: defaults.HISTORY_MAX_DELIVERIES },
+    eventsMaxLen: defaults.EVENTS_STREAM_MAX_LEN,
   });
   const steps: Array<[string, number]> = [];
   let mark = await redis.usedMemory();

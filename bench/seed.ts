@@ -16,7 +16,7 @@ export async function seedDeployments(redis: PrivateRedis, prefix: string, jobs:
   // The relay's default retention, as a relay started with no settings would store them.
   const defaults = loadEnv({ RELAY_ROLE: 'api' });
   const retention = { days: defaults.HISTORY_RETENTION_DAYS, maxDeliveries: defaults.HISTORY_MAX_DELIVERIES };
-  const history = createHistory({ redis: redis.client, keys: relayKeys(prefix), retention });
+  const history = createHistory({ redis: redis.client, keys: relayKeys(prefix), retention, eventsMaxLen: defaults.EVENTS_STREAM_MAX_LEN });
   for (let start = 0; start < jobs; start += batch) {
     const items = Array.from({ length: Math.min(batch, jobs - start) }, (_, k) => start + k);
     await Promise.all(

@@ -8,6 +8,7 @@ import { createHistory, type History } from './history/history.js';
 import { buildApp } from './http/app.js';
 import { buildMetricsApp } from './http/metrics-route.js';
 import { createIntake } from './intake/receive.js';
+import { createRedrive } from './intake/redrive.js';
 import { createMetrics, type RelayMetrics } from './metrics/registry.js';
 import { createBudgetedQovery } from './qovery/budgeted.js';
 import { createQoveryClient } from './qovery/client.js';
@@ -32,6 +33,7 @@ import type { JobCoordination } from './worker/coordination.js';
 import { createDeployProcessor } from './worker/processor.js';
 import { createReconciler } from './worker/reconciler.js';
 import { startDeployWorker } from './worker/worker.js';
+import { createEventFeed, type EventFeed } from './events/feed.js';
 
 export type RelayConfig = Pick<
   Env,
@@ -66,6 +68,7 @@ export type RelayConfig = Pick<
   | 'PRESSURE_RETRY_AFTER_S'
   | 'HISTORY_RETENTION_DAYS'
   | 'HISTORY_MAX_DELIVERIES'
+  | 'EVENTS_STREAM_MAX_LEN'
 >;
 
 export interface Relay {
@@ -207,6 +210,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
     logger,
     metrics,
     retention: { days: config.HISTORY_RETENTION_DAYS, maxDeliveries: config.HISTORY_MAX_DELIVERIES },
+    eventsMaxLen: config.EVENTS_STREAM_MAX_LEN,
   });
   const producer = createDeployProducer({ queue });
   const coordination = createJobCoordination({ redis, keys });
@@ -222,14 +226,18 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
   const isRedisReady = async () => (await producerRedis.ping()) === 'PONG';
 
   let app: FastifyInstance | undefined;
+  let feed: EventFeed | undefined;
   if (config.RELAY_ROLE !== 'worker') {
+    feed = createEventFeed({ redis, key: keys.events, logger, openReader: () => createRedis(config.REDIS_URL, 'events', logger) });
     const statusEvents = createStatusEvents({ history, followSet, environments, phase, safetyIntervalMs: config.QOVERY_SAFETY_POLL_INTERVAL_MS });
     const intake = createIntake({ history, redis: producerRedis, rules: activeRules, logger, metrics, statusEvents });
     app = await buildApp({
       logger,
       intake,
+      redrive: createRedrive({ history, rules: activeRules }),
       history,
       rules: activeRules,
+      feed,
       isReady: isRedisReady,
       storeAvailable: () => redis.status === 'ready',
       apiToken: config.RELAY_API_TOKEN,
@@ -264,6 +272,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
     async close(deadlineMs) {
       const started = Date.now();
       if (app) await withDeadline(app.close(), deadlineMs);
+      await feed?.close();
       if (metricsApp) await withDeadline(metricsApp.close(), deadlineMs);
       if (workerSide) await workerSide.close(Math.max(0, deadlineMs - (Date.now() - started)));
       await withDeadline(queue.close(), Math.max(100, deadlineMs - (Date.now() - started)));

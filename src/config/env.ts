@@ -96,6 +96,7 @@ const fields = {
   // Redis runs noeviction, so the history must bound itself: see "Retention" in the README.
   HISTORY_RETENTION_DAYS: intFrom(30, 1),
   HISTORY_MAX_DELIVERIES: intFrom(1_000_000, 1),
+  EVENTS_STREAM_MAX_LEN: intFrom(10_000, 100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 } as const;
 

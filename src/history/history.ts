@@ -18,6 +18,7 @@ import { deployQueueKeys } from '../queue/inline-add.js';
 import { createRetention, type Retention } from './retention.js';
 import { isRelease, laneOf, lanesOf, type DeploymentKind, type DeploymentTarget } from '../qovery/targets.js';
 import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
+import { EVENT_FIELD, type DeliveryEvent, type DeploymentEvent } from '../events/schema.js';
 
 const recordDeliveryScript = luaScript(RECORD_DELIVERY);
 const transitionScript = luaScript(TRANSITION);
@@ -25,10 +26,25 @@ const forgetDeliveryScript = luaScript(FORGET_DELIVERY);
 
 /** A deployment as intake creates it; history adds status, attempts, times and the first transition. */
 export type NewDeployment = Readonly<
-  Pick<DeploymentState, 'id' | 'route' | 'forceEvent' | 'imageTag' | 'imageDigest' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade' | 'cancelSuperseded'>
+  Pick<
+    DeploymentState,
+    'id' | 'route' | 'forceEvent' | 'imageTag' | 'imageDigest' | 'gitCommitId' | 'pushedAt' | 'allowDowngrade' | 'cancelSuperseded' | 'redeployOf'
+  >
 > & {
   readonly target: DeploymentTarget;
+  /**
+   * Its place among the service's deployments when it is not its push's arrival: a re-drive takes
+   * the place of the deployment it repeats, so that newest-wins judges it as that push.
+   */
+  readonly order?: number;
 };
+
+/** The first transition's detail: which route matched, and what asked for the deployment when it was no webhook. */
+function firstDetail(d: NewDeployment, delivery: Delivery): string {
+  if (d.redeployOf !== undefined) return `re-drive of ${d.redeployOf} (route ${d.route}), asked for over the API`;
+  if (delivery.replayOf !== undefined) return `matched route ${d.route} on a replay of delivery ${delivery.replayOf}`;
+  return `matched route ${d.route}`;
+}
 
 /** A transition as recorded, less its time (the history stamps it), plus what changes with it. */
 export interface TransitionInput extends Omit<Transition, 'at'> {
@@ -70,10 +86,12 @@ export interface DeliveryFilter {
  * "Newest" follows the provider's push time when it tells one, else arrival. Arrival's
  * milliseconds break ties between pushes stamped in the same second (Docker Hub's resolution).
  */
-function pushOrder(pushedAt: string | undefined, arrivalMs: number): number {
+export function pushOrder(pushedAt: string | undefined, arrivalMs: number): number {
   const base = pushedAt ? Date.parse(pushedAt) : arrivalMs;
   return (Number.isNaN(base) ? arrivalMs : base) * 1000 + (arrivalMs % 1000);
 }
+
+const deliveryEventOf = (d: Delivery): DeliveryEvent => ({ type: 'delivery', id: d.id, source: d.source, outcome: d.outcome, at: d.receivedAt });
 
 /** Statuses after which a deployment no longer competes for its job's next deploy. */
 const LEAVES_PENDING: ReadonlySet<DeploymentStatus> = new Set([...TERMINAL_STATUSES, 'accepted']);
@@ -92,11 +110,13 @@ export function createHistory(deps: {
   redis: RedisClient;
   keys: RelayKeys;
   retention: Retention;
+  /** The events stream's cap (approximate: Redis trims whole nodes); `GET /events` resumes within it. */
+  eventsMaxLen: number;
   now?: () => Date;
   logger?: Logger;
   metrics?: DeploymentMetrics;
 }) {
-  const { redis, keys } = deps;
+  const { redis, keys, eventsMaxLen } = deps;
   const now = deps.now ?? (() => new Date());
   const retention = createRetention({ keys, retention: deps.retention, now, logger: deps.logger });
   // The transition script reads the job id from the deployment, so it gets the key around it.
@@ -184,7 +204,7 @@ export function createHistory(deps: {
       const received = new Date(delivery.receivedAt);
       const member = keys.deliveryMember(delivery.source, delivery.id);
       const expiry = retention.expiries(delivery.outcome, received.getTime());
-      const deliveryEvent = JSON.stringify({ type: 'delivery', id: delivery.id, source: delivery.source, outcome: delivery.outcome });
+      const deliveryEvent = JSON.stringify(deliveryEventOf(delivery));
       const args: Array<string | number> = [
         JSON.stringify(delivery),
         member,
@@ -199,10 +219,11 @@ export function createHistory(deps: {
         expiry.record,
         options.signature !== undefined ? '1' : '0',
         deployQueue.head,
+        eventsMaxLen,
       ];
       const { scriptKeys, counts } = deliveryKeys(delivery, deployments, options.signature);
       deployments.forEach((d, i) => {
-        const order = pushOrder(d.pushedAt, received.getTime());
+        const order = d.order ?? pushOrder(d.pushedAt, received.getTime());
         // Appended field by field: object rest and conditional spreads take V8's slow path, and
         // this runs for every webhook (it was two thirds of recordDelivery's own time).
         const { target } = d;
@@ -223,8 +244,8 @@ export function createHistory(deps: {
           },
           pairs,
         );
-        const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: `matched route ${d.route}` };
-        const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued' });
+        const transition: Transition = { at: delivery.receivedAt, status: 'queued', detail: firstDetail(d, delivery) };
+        const event = JSON.stringify({ type: 'deployment', id: d.id, status: 'queued', at: delivery.receivedAt } satisfies DeploymentEvent);
         const [, indexCount, pendingCount] = counts[i] ?? [d.id, 0, 0];
         args.push(d.id, order, JSON.stringify(transition), event, indexCount, pendingCount, pairs.length, ...pairs);
       });
@@ -262,7 +283,8 @@ export function createHistory(deps: {
         .pexpireat(bySource, expiry.indexes)
         .zadd(byOutcome, score, member)
         .pexpireat(byOutcome, expiry.record)
-        .publish(keys.events, JSON.stringify({ type: 'delivery', id: duplicate.id, outcome: 'duplicate' }))
+        .xadd(keys.events, 'MAXLEN', '~', eventsMaxLen, '*', EVENT_FIELD, JSON.stringify(deliveryEventOf(duplicate)))
+        .pexpireat(keys.events, expiry.indexes)
         .exec();
       await Promise.all([write, retention.afterWrite(redis, { source: duplicate.source })]);
     },
@@ -288,6 +310,7 @@ export function createHistory(deps: {
           ...aroundJobId,
           keys.events,
           retention.deploymentExpiry(atMs),
+          eventsMaxLen,
           ...toHashPairs(input.set ?? {}),
         ],
       )) as [number, string, string?];

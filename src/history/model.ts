@@ -97,6 +97,8 @@ export const deploymentStateSchema = z.object({
   uncertain: z.boolean().optional(),
   /** DEPLOY_MODE was dry-run: nothing was sent to Qovery, the dry-run client answered instead. */
   dryRun: z.boolean().optional(),
+  /** Set on a re-drive (`POST /deployments/:id/redeploy`): the failed or timed-out deployment it repeats. */
+  redeployOf: z.string().optional(),
 });
 
 export type DeploymentState = z.infer<typeof deploymentStateSchema>;
@@ -125,13 +127,18 @@ export const DELIVERY_OUTCOMES = ['accepted', 'ignored', 'duplicate'] as const;
 
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
+/** What was read from one event of a delivery: all a replay needs to route it again. */
 export interface DeliveryRead {
   readonly repository?: string;
   readonly image?: string;
   readonly branch?: string;
   readonly tag?: string;
   readonly commit?: string;
+  readonly digest?: string;
   readonly pushedAt?: string;
+  readonly paths?: readonly string[];
+  /** The event's own name, when it is not the delivery's. */
+  readonly event?: string;
 }
 
 export interface Delivery {
@@ -146,5 +153,9 @@ export interface Delivery {
   readonly deploymentIds: readonly string[];
   /** Set on a duplicate: the delivery it repeated. */
   readonly duplicateOf?: string;
+  /** Set on a replay (`POST /deliveries/:id/replay`): the delivery routed again. */
+  readonly replayOf?: string;
+  /** Set on a re-drive's delivery (`POST /deployments/:id/redeploy`): the deployment repeated. */
+  readonly redeployOf?: string;
   readonly skipped?: readonly string[];
 }

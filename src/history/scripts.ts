@@ -2,7 +2,7 @@ import { DEPLOY_QUEUE_LUA } from '../queue/inline-add.js';
 
 /**
  * Lua scripts keep each logical write atomic and to one round trip: a delivery with all its
- * deployments and indexes, or one status transition with its index moves and its publication.
+ * deployments and indexes, or one status transition with its index moves and its event.
  *
  * Redis does not roll a script back when a command in it fails, so these scripts are written to
  * have nothing that can fail once the first write is made: every value arrives encoded (no JSON
@@ -22,10 +22,10 @@ import { DEPLOY_QUEUE_LUA } from '../queue/inline-add.js';
 // pending sets (one per lane); last, when the content was signed, the key that remembers its
 // signature.
 // ARGV: 1 delivery JSON, 2 index member, 3 score, 4 delivery expiry (ms), 5 source, 6 delivery
-// event JSON, 7 events channel, 8 deployment count, 9 the delivery key head, 10 expiry (ms) of
+// event JSON, 7 events stream, 8 deployment count, 9 the delivery key head, 10 expiry (ms) of
 // deployments and of the indexes, 11 expiry of the outcome index, 12 '1' when signed, 13 the deploy
-// queue's job key head; then per deployment: id, push order, transition JSON, event JSON, m, p, n,
-// and n hash field/value strings.
+// queue's job key head, 14 the events stream's cap; then per deployment: id, push order,
+// transition JSON, event JSON, m, p, n, and n hash field/value strings.
 // Each deployment's deploy job is written with it, so a deployment is stored if and only if its job is.
 // Returns the stored delivery JSON when this delivery id, or this signed content, is already stored.
 export const RECORD_DELIVERY = `#!lua
@@ -52,7 +52,8 @@ index(KEYS[2], score, member, expires)
 index(KEYS[3], score, member, expires)
 index(KEYS[4], score, member, ARGV[11])
 local jobs = deployQueue(9, ARGV[13])
-local k, a = 15, 14
+local k, a = 15, 15
+local function publish(event) redis.call('XADD', ARGV[7], 'MAXLEN', '~', ARGV[14], '*', 'e', event) end
 for _ = 1, tonumber(ARGV[8]) do
   local id, order, m, p, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
   redis.call('HSET', KEYS[k], unpack(ARGV, a + 7, a + 6 + n))
@@ -66,18 +67,20 @@ for _ = 1, tonumber(ARGV[8]) do
   for i = 1, m do index(KEYS[k + 2 + i], score, id, expires) end
   for i = 1, p do index(KEYS[k + 2 + m + i], order, id, expires) end
   jobs.add(id, score)
-  redis.call('PUBLISH', ARGV[7], ARGV[a + 3])
+  publish(ARGV[a + 3])
   k, a = k + 3 + m + p, a + 7 + n
 end
-redis.call('PUBLISH', ARGV[7], ARGV[6])
+publish(ARGV[6])
+-- Capped by length, and gone with the history when nothing is written for the whole retention.
+redis.call('PEXPIREAT', ARGV[7], expires)
 return false
 `;
 
 // KEYS: 1 deployment hash, 2 its transitions. ARGV: 1 new status, 2 allowed-from list as ",a,b,",
 // 3 transition JSON, 4 updatedAt, 5 leaves-pending flag, 6 count-attempt flag, 7 status index
-// head, 8 and 9 a pending-set key around its lane (the deployment's lanes are comma-separated), 10 events channel, 11 expiry (ms):
-// every transition re-arms it, so a deployment still moving never expires under its deploy; then
-// field/value strings to set with the transition.
+// head, 8 and 9 a pending-set key around its lane (the deployment's lanes are comma-separated), 10 events stream, 11 expiry (ms):
+// every transition re-arms it, so a deployment still moving never expires under its deploy; 12 the
+// events stream's cap; then field/value strings to set with the transition.
 // Returns { 1, previous } when applied, { 0, current or 'missing' } when refused.
 export const TRANSITION = `#!lua
 -- The services' lanes name their pending sets; deployments stored before lanes existed have only a jobId.
@@ -85,7 +88,7 @@ local current = redis.call('HMGET', KEYS[1], 'status', 'createdAtMs', 'lanes', '
 if not current[1] then return { 0, 'missing' } end
 if not string.find(ARGV[2], ',' .. current[1] .. ',', 1, true) then return { 0, current[1] } end
 local status, expires = ARGV[1], ARGV[11]
-redis.call('HSET', KEYS[1], 'status', status, 'updatedAt', ARGV[4], unpack(ARGV, 12))
+redis.call('HSET', KEYS[1], 'status', status, 'updatedAt', ARGV[4], unpack(ARGV, 13))
 if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], expires)
@@ -98,7 +101,8 @@ end
 if ARGV[5] == '1' then
   for lane in string.gmatch(current[3] or current[5], '[^,]+') do redis.call('ZREM', ARGV[8] .. lane .. ARGV[9], current[4]) end
 end
-redis.call('PUBLISH', ARGV[10], cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1] }))
+redis.call('XADD', ARGV[10], 'MAXLEN', '~', ARGV[12], '*', 'e', cjson.encode({ type = 'deployment', id = current[4], status = status, previous = current[1], at = ARGV[4] }))
+redis.call('PEXPIREAT', ARGV[10], expires)
 return { 1, current[1], current[2] }
 `;
 

@@ -17,12 +17,19 @@ import { registerBackPressure, type PressureLimits } from './pressure.js';
 import { useZodSchemas } from './schemas.js';
 import { leasedRedisStore } from './rate-limit-store.js';
 import { registerWebhookRoutes } from './webhooks.js';
+import { registerEventsRoute } from './events-route.js';
+import { registerRedriveRoutes } from './redrive-routes.js';
+import type { Redrive } from '../intake/redrive.js';
+import type { EventFeed } from '../events/feed.js';
 
 export interface AppDeps {
   readonly logger: FastifyBaseLogger;
   readonly intake: Intake;
+  readonly redrive: Redrive;
   readonly history: History;
   readonly rules: ActiveRules;
+  /** The live events `GET /events` serves. */
+  readonly feed: EventFeed;
   readonly isReady: () => Promise<boolean>;
   /** Whether the history's Redis connection is up, so reads can be answered 503 at once when it is not. */
   readonly storeAvailable: () => boolean;
@@ -104,6 +111,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rules: deps.rules,
   });
   registerHistoryRoutes(app, { history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
+  registerRedriveRoutes(app, { redrive: deps.redrive, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
+  await registerEventsRoute(app, { feed: deps.feed, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
   registerRulesRoutes(app, { rules: deps.rules, history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
   return app;
 }

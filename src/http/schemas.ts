@@ -79,7 +79,10 @@ const readSchema = z.object({
   branch: z.string().optional(),
   tag: z.string().optional(),
   commit: z.string().optional(),
+  digest: z.string().optional(),
   pushedAt: z.string().optional(),
+  paths: z.array(z.string()).optional().describe('files a git push changed, when the provider lists them'),
+  event: z.string().optional().describe("the event's own name, when it is not the delivery's"),
 });
 
 export const deliverySchema = z.object({
@@ -93,6 +96,8 @@ export const deliverySchema = z.object({
   read: z.array(readSchema),
   deploymentIds: z.array(z.string()),
   duplicateOf: z.string().optional(),
+  replayOf: z.string().optional().describe('on a replay: the delivery routed again'),
+  redeployOf: z.string().optional().describe("on a re-drive's delivery: the deployment repeated"),
   skipped: z.array(z.string()).optional(),
 }) satisfies z.ZodType<Delivery>;
 

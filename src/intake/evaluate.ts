@@ -34,18 +34,20 @@ function deploymentIdFor(source: string, deliveryId: string, request: DeployRequ
   return `dep_${digest.slice(0, 24)}`;
 }
 
-function readOf(event: NormalizedEvent): Delivery['read'][number] {
-  const { repository, image, branch, tag, commit, pushedAt } = event;
-  return Object.fromEntries(Object.entries({ repository, image, branch, tag, commit, pushedAt }).filter(([, v]) => v !== undefined));
+/** Everything routing reads of an event, so that a replay routes the same delivery again. */
+function readOf(event: NormalizedEvent, deliveryEvent: string): Delivery['read'][number] {
+  const { repository, image, branch, tag, commit, digest, pushedAt, paths } = event;
+  const own = event.event !== deliveryEvent ? event.event : undefined;
+  return Object.fromEntries(Object.entries({ repository, image, branch, tag, commit, digest, pushedAt, paths, event: own }).filter(([, v]) => v !== undefined));
 }
 
 function deliveryFrom(source: { name: string; type: string }, parsed: Exclude<ParseResult, { kind: 'invalid' }>, receivedAt: string): Delivery {
   const base = { id: parsed.deliveryId, source: source.name, sourceType: source.type, event: parsed.event, receivedAt, deploymentIds: [] as string[] };
   switch (parsed.kind) {
     case 'events':
-      return { ...base, outcome: 'accepted', read: parsed.events.map(readOf), ...(parsed.skipped && { skipped: parsed.skipped }) };
+      return { ...base, outcome: 'accepted', read: parsed.events.map((e) => readOf(e, parsed.event)), ...(parsed.skipped && { skipped: parsed.skipped }) };
     case 'ignored':
-      return { ...base, outcome: 'ignored', reason: parsed.reason, read: parsed.read ? [readOf(parsed.read)] : [] };
+      return { ...base, outcome: 'ignored', reason: parsed.reason, read: parsed.read ? [readOf(parsed.read, parsed.event)] : [] };
     case 'ping':
       return { ...base, outcome: 'ignored', reason: 'ping: the webhook reached the relay', read: [] };
     case 'status':
@@ -62,9 +64,10 @@ function describeReport(event: string, report: StatusReport): string {
   return `Qovery ${event}${named.length > 0 ? ` for ${named.join(', ')}` : ''}: a status report for following; it deploys nothing`;
 }
 
-type Planned = { readonly delivery: Delivery; readonly deployments: NewDeployment[] } | { readonly invalid: string };
+export type Planned = { readonly delivery: Delivery; readonly deployments: NewDeployment[] } | { readonly invalid: string };
 
-function plan(compiled: CompiledRules, source: string, parsed: Extract<ParseResult, { kind: 'events' }>, delivery: Delivery): Planned {
+/** Routes a delivery's events by today's rules: what it deploys, or why nothing. Intake and replays share it. */
+export function planEvents(compiled: CompiledRules, source: string, parsed: Extract<ParseResult, { kind: 'events' }>, delivery: Delivery): Planned {
   const result = compiled.plan(source, parsed.events);
   if (!result.matched) return { delivery: { ...delivery, outcome: 'ignored', reason: result.reason }, deployments: [] };
   const selection = selectRequests(result.requests, parsed.events);
@@ -116,7 +119,7 @@ export function evaluateWebhook(compiled: CompiledRules, webhook: IncomingWebhoo
   const delivery = deliveryFrom(config, parsed, now.toISOString());
   if (parsed.kind === 'status') return { kind: 'planned', auth, ping: false, delivery, deployments: [], status: parsed.report };
   if (parsed.kind !== 'events') return { kind: 'planned', auth, ping: parsed.kind === 'ping', delivery, deployments: [] };
-  const planned = plan(compiled, config.name, parsed, delivery);
+  const planned = planEvents(compiled, config.name, parsed, delivery);
   if ('invalid' in planned) return { kind: 'rejected', outcome: { kind: 'invalid', code: 'RELAY_PAYLOAD_INVALID', reason: planned.invalid } };
   return { kind: 'planned', auth, ping: false, ...planned };
 }

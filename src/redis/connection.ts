@@ -8,7 +8,7 @@ import { parseRedisUrl } from './url.js';
  * gets a 503 at once when Redis is gone, while a worker's blocking connection waits for Redis to
  * come back (`maxRetriesPerRequest: null`).
  */
-export type ConnectionRole = 'producer' | 'worker' | 'history';
+export type ConnectionRole = 'producer' | 'worker' | 'history' | 'events';
 
 export function createRedis(url: string, role: ConnectionRole, logger: Logger): RedisClient {
   const common: RedisOptions = { connectionName: `deploy-relay:${role}`, lazyConnect: false };
@@ -18,6 +18,8 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
     // per batch, which on a connection carrying BullMQ's scripts copies all of them each time.
     history: { maxRetriesPerRequest: 2, connectTimeout: 5_000, enableAutoPipelining: true },
     worker: { maxRetriesPerRequest: null, enableReadyCheck: false },
+    // The live feed's blocking reader, like a worker's: it waits for Redis to come back.
+    events: { maxRetriesPerRequest: null, enableReadyCheck: false },
   };
   const target = parseRedisUrl(url);
   if (typeof target === 'string') throw new Error(`REDIS_URL ${target}`);

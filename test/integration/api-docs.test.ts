@@ -70,6 +70,15 @@ describe('the OpenAPI document at /docs/json', () => {
     expect(doc.paths['/rules/test'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('rawBody');
   });
 
+  it('describes GET /events as a text/event-stream of the typed events, resumable with Last-Event-ID', () => {
+    const events = doc.paths['/events'].get;
+    expect(events.security).toEqual([{ bearer: [] }]);
+    const frame = events.responses['200'].content['text/event-stream'].schema;
+    expect(frame.properties.event.enum).toEqual(['delivery', 'deployment', 'reset']);
+    expect(frame.properties.data.oneOf.map((s: any) => s.properties.type.enum[0])).toEqual(['delivery', 'deployment']);
+    expect(events.parameters.map((p: any) => p.name)).toContain('lastEventId');
+  });
+
   it('describes the webhooks as taking any JSON body, with each provider auth header', () => {
     const webhook = doc.paths['/webhooks/{source}'].post;
     expect(webhook.requestBody.content['application/json'].schema).not.toHaveProperty('type');

@@ -33,7 +33,7 @@ beforeEach(async () => {
   prefix = `t${randomUUID().slice(0, 8)}`;
   fake = await startFakeQovery({ token: QOVERY_TOKEN });
   const keys = relayKeys(prefix);
-  history = createHistory({ redis, keys, retention: DEFAULT_RETENTION });
+  history = createHistory({ redis, keys, retention: DEFAULT_RETENTION, eventsMaxLen: 1_000 });
   qovery = createBudgetedQovery(
     createQoveryClient({ baseUrl: fake.url, token: QOVERY_TOKEN, timeoutMs: TIMEOUT_MS }),
     createQoveryBudget({ redis, key: keys.qoveryBudget, perHour: 10_000_000 }),

@@ -44,7 +44,7 @@ function side(name: string) {
     await queue.close();
     connection.disconnect();
   });
-  const history = createHistory({ redis, keys, retention: DEFAULT_RETENTION });
+  const history = createHistory({ redis, keys, retention: DEFAULT_RETENTION, eventsMaxLen: 1_000 });
   return { prefix, keys, queue, history };
 }
 

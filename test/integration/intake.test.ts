@@ -131,28 +131,25 @@ describe('intake answers every webhook with the right status and stores only wha
     expect(await relay.redis.keys(`${relay.prefix}:ratelimit:*`)).not.toHaveLength(0);
   });
 
-  it('every stored delivery and status change is published on the events channel, in order', async () => {
+  it('every stored delivery and status change is an entry of the capped events stream, in order, with its time', async () => {
     relay = await startTestRelay(RULES);
-    const subscriber = relay.redis.duplicate();
-    const events: Array<Record<string, string>> = [];
-    subscriber.on('message', (_channel: string, message: string) => events.push(JSON.parse(message) as Record<string, string>));
-    try {
-      await subscriber.subscribe(`${relay.prefix}:events`);
-      const push = githubPush({ repository: 'acme/api', branch: 'main', commit: 'f'.repeat(40) });
-      const response = await relay.post('github', push.body, push.headers);
-      const id = response.json.deployments[0].id as string;
-      await expect.poll(() => events.at(-1)?.status, { timeout: 10_000 }).toBe('succeeded');
-      expect(events.slice(0, 2)).toEqual([
-        { type: 'deployment', id, status: 'queued' },
-        { type: 'delivery', id: push.headers['x-github-delivery'], source: 'github', outcome: 'accepted' },
-      ]);
-      const statuses = events.slice(2).map((e) => [e.previous, e.status]);
-      expect(statuses[0]).toEqual(['queued', 'deploying']);
-      expect(statuses.at(-1)?.[1]).toBe('succeeded');
-      expect(events.slice(2).every((e) => e.type === 'deployment' && e.id === id)).toBe(true);
-    } finally {
-      subscriber.disconnect();
-    }
+    const events = async () =>
+      ((await relay.redis.xrange(`${relay.prefix}:events`, '-', '+')) as Array<[string, string[]]>).map(
+        ([, fields]) => JSON.parse(fields[1] as string) as Record<string, string>,
+      );
+    const push = githubPush({ repository: 'acme/api', branch: 'main', commit: 'f'.repeat(40) });
+    const response = await relay.post('github', push.body, push.headers);
+    const id = response.json.deployments[0].id as string;
+    await expect.poll(async () => (await events()).at(-1)?.status, { timeout: 10_000 }).toBe('succeeded');
+    const all = await events();
+    expect(all.slice(0, 2)).toEqual([
+      { type: 'deployment', id, status: 'queued', at: expect.any(String) },
+      { type: 'delivery', id: push.headers['x-github-delivery'], source: 'github', outcome: 'accepted', at: expect.any(String) },
+    ]);
+    const statuses = all.slice(2).map((e) => [e.previous, e.status]);
+    expect(statuses[0]).toEqual(['queued', 'deploying']);
+    expect(statuses.at(-1)?.[1]).toBe('succeeded');
+    expect(all.slice(2).every((e) => e.type === 'deployment' && e.id === id && !Number.isNaN(Date.parse(e.at as string)))).toBe(true);
   });
 
   it('health needs no token and readiness reports Redis', async () => {

@@ -71,6 +71,7 @@ export function testConfig(prefix: string, qoveryUrl: string, overrides: Partial
     PRESSURE_RETRY_AFTER_S: 10,
     HISTORY_RETENTION_DAYS: DEFAULTS.HISTORY_RETENTION_DAYS,
     HISTORY_MAX_DELIVERIES: DEFAULTS.HISTORY_MAX_DELIVERIES,
+    EVENTS_STREAM_MAX_LEN: DEFAULTS.EVENTS_STREAM_MAX_LEN,
     ...overrides,
   };
 }

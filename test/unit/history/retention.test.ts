@@ -35,6 +35,7 @@ function history(retention: Partial<Retention> = {}) {
     redis,
     keys,
     now: () => new Date(clock.ms),
+    eventsMaxLen: 1_000,
     retention: { days: 30, maxDeliveries: 1_000_000, trimEvery: 1, ...retention },
   });
   return { h, keys, clock, prefix };
