@@ -73,6 +73,9 @@ export interface DeploymentFilter {
   readonly source?: string;
   readonly limit: number;
   readonly cursor?: string;
+  /** Arrival window, in ms, both ends included. */
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
 }
 
 export interface DeliveryFilter {
@@ -80,6 +83,8 @@ export interface DeliveryFilter {
   readonly outcome?: Delivery['outcome'];
   readonly limit: number;
   readonly cursor?: string;
+  readonly sinceMs?: number;
+  readonly untilMs?: number;
 }
 
 /**

@@ -17,7 +17,7 @@ export class InvalidCursorError extends Error {
 export async function pageIndex<T>(
   redis: RedisClient,
   indexKey: string,
-  options: { limit: number; cursor?: string | undefined },
+  options: { limit: number; cursor?: string | undefined; sinceMs?: number | undefined; untilMs?: number | undefined },
   load: (ids: string[]) => Promise<Array<T | undefined>>,
   keep: (item: T) => boolean,
 ): Promise<Page<T>> {
@@ -26,9 +26,12 @@ export async function pageIndex<T>(
   const items: T[] = [];
   const batch = Math.max(options.limit * 2, 50);
   let offset = 0;
+  // Scores are arrival times (ms), so a time window is a score range.
+  const min = options.sinceMs === undefined ? '-inf' : String(options.sinceMs);
   for (;;) {
-    const max = position === undefined ? '+inf' : String(position.s);
-    const raw = await redis.zrevrangebyscore(indexKey, max, '-inf', 'WITHSCORES', 'LIMIT', offset, batch + 1);
+    const top = Math.min(position?.s ?? Infinity, options.untilMs ?? Infinity);
+    const max = top === Infinity ? '+inf' : String(top);
+    const raw = await redis.zrevrangebyscore(indexKey, max, min, 'WITHSCORES', 'LIMIT', offset, batch + 1);
     const entries: Array<{ id: string; score: number }> = [];
     for (let i = 0; i < raw.length; i += 2) entries.push({ id: raw[i] ?? '', score: Number(raw[i + 1]) });
     // Equal scores come back in reverse member order; skip what the cursor already served.

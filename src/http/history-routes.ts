@@ -9,7 +9,18 @@ import { requireStore } from './store-available.js';
 import { sendError } from './errors.js';
 import { BEARER, deliverySchema, deploymentSchema, errorSchema } from './schemas.js';
 
-const page = { limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().min(1).optional() };
+const instant = (end: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .transform((text) => Date.parse(text))
+    .optional()
+    .describe(`ISO-8601 time: only what arrived ${end} it (included)`);
+const page = {
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).optional(),
+  since: instant('at or after'),
+  until: instant('at or before'),
+};
 const deploymentQuery = z
   .object({
     ...page,
@@ -41,6 +52,11 @@ function present(deployment: Deployment): Omit<Deployment, 'order' | 'leftTermin
   return visible;
 }
 
+const window = (sinceMs: number | undefined, untilMs: number | undefined) => ({
+  ...(sinceMs !== undefined && { sinceMs }),
+  ...(untilMs !== undefined && { untilMs }),
+});
+
 const nextCursor = z.string().optional().describe('pass as `cursor` for the next page; absent on the last');
 const refused = { 400: errorSchema, 401: errorSchema.describe('RELAY_UNAUTHORIZED or RELAY_API_TOKEN_UNSET') };
 const docs = (summary: string) => ({ summary, security: BEARER });
@@ -65,7 +81,8 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { history: His
         },
       },
       async (request) => {
-        const result = await deps.history.listDeployments(request.query);
+        const { since, until, ...filter } = request.query;
+        const result = await deps.history.listDeployments({ ...filter, ...window(since, until) });
         return { deployments: result.items.map(present), nextCursor: result.nextCursor };
       },
     );
@@ -90,7 +107,8 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { history: His
         },
       },
       async (request) => {
-        const result = await deps.history.listDeliveries(request.query);
+        const { since, until, ...filter } = request.query;
+        const result = await deps.history.listDeliveries({ ...filter, ...window(since, until) });
         return { deliveries: result.items, nextCursor: result.nextCursor };
       },
     );

@@ -57,7 +57,7 @@ describe('the OpenAPI document at /docs/json', () => {
   it('describes the history queries, their bearer auth and their answers', () => {
     const list = doc.paths['/deployments'].get;
     const query = Object.fromEntries(list.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.schema]));
-    expect(Object.keys(query).sort()).toEqual(['cursor', 'jobId', 'limit', 'route', 'source', 'status', 'targetId', 'targetKind']);
+    expect(Object.keys(query).sort()).toEqual(['cursor', 'jobId', 'limit', 'route', 'since', 'source', 'status', 'targetId', 'targetKind', 'until']);
     expect(query.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 200, default: 50 });
     expect(query.status.enum).toContain('succeeded');
     expect(list.security).toEqual([{ bearer: [] }]);

@@ -117,4 +117,18 @@ describe('the history API', () => {
     });
     expect((await relay.get('/deliveries?outcome=accepted')).json.deliveries).toHaveLength(2);
   });
+
+  it('filters deliveries and deployments by arrival time, both ends included', async () => {
+    relay = await startTestRelay(RULES, { RELAY_ROLE: 'api' });
+    await pushMany(4, 'acme/a');
+    const all = (await relay.get('/deliveries')).json.deliveries as Array<{ receivedAt: string; deploymentIds: string[] }>;
+    const [since, until] = [all[2]!.receivedAt, all[1]!.receivedAt];
+    const within = all.filter((d) => d.receivedAt >= since && d.receivedAt <= until);
+    const windowed = (await relay.get(`/deliveries?since=${since}&until=${until}`)).json.deliveries;
+    expect(windowed).toEqual(within);
+    expect(windowed.length).toBeGreaterThanOrEqual(2);
+    const deployments = (await relay.get(`/deployments?since=${since}&until=${until}&route=route-a`)).json.deployments;
+    expect(deployments.map((d: { id: string }) => d.id)).toEqual(within.flatMap((d) => d.deploymentIds));
+    expect((await relay.get('/deliveries?since=yesterday')).json).toMatchObject({ code: 'RELAY_BAD_REQUEST', message: expect.stringContaining('since') });
+  });
 });
