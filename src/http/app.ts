@@ -18,6 +18,7 @@ import { useZodSchemas } from './schemas.js';
 import { leasedRedisStore } from './rate-limit-store.js';
 import { registerWebhookRoutes } from './webhooks.js';
 import { registerEventsRoute } from './events-route.js';
+import { registerDashboard } from './dashboard.js';
 import { registerRedriveRoutes } from './redrive-routes.js';
 import type { Redrive } from '../intake/redrive.js';
 import type { EventFeed } from '../events/feed.js';
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rules: deps.rules,
   });
   registerHistoryRoutes(app, { history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
+  await registerDashboard(app);
   registerRedriveRoutes(app, { redrive: deps.redrive, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
   await registerEventsRoute(app, { feed: deps.feed, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
   registerRulesRoutes(app, { rules: deps.rules, history: deps.history, apiToken: deps.apiToken, storeAvailable: deps.storeAvailable });
