@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Queue, type Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from './redis/scripts.js';
@@ -34,6 +36,10 @@ import { createDeployProcessor } from './worker/processor.js';
 import { createReconciler } from './worker/reconciler.js';
 import { startDeployWorker } from './worker/worker.js';
 import { createEventFeed, type EventFeed } from './events/feed.js';
+import { createNotifyDispatcher } from './notify/dispatcher.js';
+import { createNotifySender } from './notify/send.js';
+import { startNotifyWorker } from './notify/worker.js';
+import { NOTIFY_QUEUE, type NotifyJobData } from './queue/jobs.js';
 
 export type RelayConfig = Pick<
   Env,
@@ -69,6 +75,12 @@ export type RelayConfig = Pick<
   | 'HISTORY_RETENTION_DAYS'
   | 'HISTORY_MAX_DELIVERIES'
   | 'EVENTS_STREAM_MAX_LEN'
+  | 'RELAY_PUBLIC_URL'
+  | 'NOTIFY_TIMEOUT_MS'
+  | 'NOTIFY_MAX_ATTEMPTS'
+  | 'NOTIFY_BACKOFF_BASE_MS'
+  | 'NOTIFY_BACKOFF_MAX_MS'
+  | 'COMMIT_STATUS_MAX_REQUESTS_PER_HOUR'
 >;
 
 export interface Relay {
@@ -102,6 +114,7 @@ function startWorkerSide(
     environments: ServiceEnvironments;
     coordination: JobCoordination;
     phase: FollowPhase;
+    rules: ActiveRules;
   },
 ) {
   const { history, logger } = deps;
@@ -171,16 +184,68 @@ function startWorkerSide(
   );
   timer.unref();
   follower.start();
+  const notifications = startNotifications(config, deps);
   return {
     worker,
     async close(deadlineMs: number) {
       clearInterval(timer);
       const until = Date.now() + deadlineMs;
-      await withDeadline(Promise.all([worker.close(), follower.stop()]), deadlineMs);
+      await withDeadline(Promise.all([worker.close(), follower.stop(), notifications.close()]), deadlineMs);
       // A job still running past the deadline is left to stalled-job recovery; with Redis gone even
       // the forced close can wait on a reconnect, so it gets what is left of the deadline too.
       await withDeadline(worker.close(true), Math.max(100, until - Date.now()));
       workerConnection.disconnect();
+    },
+  };
+}
+
+/** Notifications and commit statuses: the events stream read in a consumer group, sent from a queue of their own. */
+function startNotifications(
+  config: RelayConfig,
+  deps: { history: History; logger: Logger; redis: RedisClient; keys: RelayKeys; metrics: RelayMetrics; rules: ActiveRules },
+) {
+  const { history, logger, keys } = deps;
+  const connection = createRedis(config.REDIS_URL, 'worker', logger);
+  const queue = new Queue<NotifyJobData>(NOTIFY_QUEUE, { connection, prefix: keys.queuePrefix });
+  queue.on('error', logErrorsOnce(logger, 'notification queue error', connection));
+  const policy = { maxAttempts: config.NOTIFY_MAX_ATTEMPTS, baseMs: config.NOTIFY_BACKOFF_BASE_MS, maxMs: config.NOTIFY_BACKOFF_MAX_MS };
+  const dispatcher = createNotifyDispatcher({
+    redis: deps.redis,
+    openReader: () => createRedis(config.REDIS_URL, 'events', logger),
+    key: keys.events,
+    consumer: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    queue,
+    history,
+    rules: deps.rules,
+    maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
+    logger,
+  });
+  // Each git host token has its own bucket, shared by every worker, like the Qovery budget.
+  const budgets = new Map<string, ReturnType<typeof createQoveryBudget>>();
+  const budgetFor = (hostKey: string) => {
+    let budget = budgets.get(hostKey);
+    if (!budget) {
+      budget = createQoveryBudget({ redis: deps.redis, key: keys.commitStatusBudget(hostKey), perHour: config.COMMIT_STATUS_MAX_REQUESTS_PER_HOUR });
+      budgets.set(hostKey, budget);
+    }
+    return { take: () => budget.take('deploy') };
+  };
+  const worker = startNotifyWorker({
+    connection,
+    prefix: keys.queuePrefix,
+    sender: createNotifySender({ history, rules: deps.rules, publicUrl: config.RELAY_PUBLIC_URL, timeoutMs: config.NOTIFY_TIMEOUT_MS, budgetFor }),
+    history,
+    policy,
+    concurrency: 4,
+    logger,
+    metrics: deps.metrics,
+  });
+  return {
+    async close(): Promise<void> {
+      await dispatcher.stop();
+      await worker.close();
+      await queue.close();
+      connection.disconnect();
     },
   };
 }
@@ -259,7 +324,7 @@ export async function startRelay(config: RelayConfig, rules: Rules, logger: Logg
     });
   }
   const workerSide = runsWorker
-    ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics, followSet, environments, coordination, phase })
+    ? startWorkerSide(config, { history, logger, queue, producer, redis, keys, metrics, followSet, environments, coordination, phase, rules: activeRules })
     : undefined;
   const metricsApp = app ? undefined : buildMetricsApp({ logger, registry: metrics.registry, isReady: isRedisReady });
 

@@ -97,6 +97,14 @@ const fields = {
   HISTORY_RETENTION_DAYS: intFrom(30, 1),
   HISTORY_MAX_DELIVERIES: intFrom(1_000_000, 1),
   EVENTS_STREAM_MAX_LEN: intFrom(10_000, 100),
+  /** Where users reach the relay (its dashboard): notifications and commit statuses link there. */
+  RELAY_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  // Notifications and commit statuses: see "Notifications" in the README.
+  NOTIFY_TIMEOUT_MS: intFrom(10_000, 100),
+  NOTIFY_MAX_ATTEMPTS: intFrom(8, 1),
+  NOTIFY_BACKOFF_BASE_MS: intFrom(2_000, 10),
+  NOTIFY_BACKOFF_MAX_MS: intFrom(600_000, 10),
+  COMMIT_STATUS_MAX_REQUESTS_PER_HOUR: intFrom(1_000, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 } as const;
 
@@ -124,6 +132,9 @@ const envSchema = z
       if (env.REDIS_URL.startsWith('redis+cluster://') && !HASH_TAGGED.test(env.RELAY_KEY_PREFIX)) {
         const message = 'with Redis Cluster it must hold a hash tag, such as {relay}: every script touches several keys, which must share a slot';
         ctx.addIssue({ code: 'custom', path: ['RELAY_KEY_PREFIX'], message });
+      }
+      if (env.NOTIFY_BACKOFF_MAX_MS < env.NOTIFY_BACKOFF_BASE_MS) {
+        ctx.addIssue({ code: 'custom', path: ['NOTIFY_BACKOFF_MAX_MS'], message: 'must be >= NOTIFY_BACKOFF_BASE_MS' });
       }
       if (env.DEPLOY_BACKOFF_MAX_MS < env.DEPLOY_BACKOFF_BASE_MS) {
         ctx.addIssue({ code: 'custom', path: ['DEPLOY_BACKOFF_MAX_MS'], message: 'must be >= DEPLOY_BACKOFF_BASE_MS' });

@@ -7,6 +7,8 @@ import { MAX_TOKEN_LENGTH, SOURCE_KEYS, type SourceKey } from '../sources/types.
 import { credentialsOf, describeEmpty, isEmptyCredential, isPlaceholder, withoutSources, type RawCredential } from './credentials.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
+import { COMMIT_STATUS_HOST_TYPES, defaultApiUrlOf, isCommitStatusHost } from '../notify/commit-status.js';
+import { DEPLOYMENT_STATUSES } from '../history/model.js';
 import { templateProblems } from './template.js';
 import {
   aKind,
@@ -45,14 +47,35 @@ const sourceKeySchemas = {
   registryHost: z.string().min(1).optional(),
 } satisfies Record<SourceKey, z.ZodType>;
 
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+/** A git source may report each deployment's result on its commit. */
+const commitStatusSchema = z.object({ token: z.string().min(1), apiUrl: httpUrl.optional() }).strict();
+
 const sourceSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, "-" or "_" (it is a URL path segment)'),
     type: z.string(),
     ...sourceKeySchemas,
+    commitStatus: commitStatusSchema.optional(),
   })
   .strict()
   .superRefine((source, ctx) => {
+    if (source.commitStatus !== undefined) {
+      if (!isCommitStatusHost(source.type)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['commitStatus'],
+          message: `commit statuses are set on ${COMMIT_STATUS_HOST_TYPES.join(', ')} only, not ${source.type}`,
+        });
+      } else if (source.commitStatus.apiUrl === undefined && defaultApiUrlOf(source.type) === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['commitStatus', 'apiUrl'],
+          message: `required for type ${source.type}: its API's address, e.g. https://git.example.com/api/v1`,
+        });
+      }
+    }
     const provider = providerFor(source.type);
     if (!provider) {
       ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown source type "${source.type}"` });
@@ -196,10 +219,41 @@ export function routeTarget(route: RouteRule): DeploymentTarget {
   return routeServiceOf(route.target);
 }
 
+/**
+ * Who is told about deployments: a Slack incoming webhook (a readable message) or any HTTP
+ * receiver (the event as signed JSON). `on` names the statuses; the no-op ones (ignored,
+ * superseded) only when listed.
+ */
+const notificationSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "-" or "_"'),
+    on: z.array(z.enum(DEPLOYMENT_STATUSES)).min(1).default(['succeeded', 'failed', 'timed_out']),
+    routes: z.array(z.string()).min(1).optional(),
+    slack: z.object({ url: httpUrl }).strict().optional(),
+    webhook: z
+      .object({ url: httpUrl, secret: z.string().min(16, 'must be at least 16 characters') })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    if ((n.slack === undefined) === (n.webhook === undefined)) ctx.addIssue({ code: 'custom', message: 'name exactly one receiver: slack or webhook' });
+  });
+
 const rulesSchema = z
-  .object({ sources: z.array(sourceSchema).min(1), routes: z.array(routeSchema).default([]) })
+  .object({ sources: z.array(sourceSchema).min(1), routes: z.array(routeSchema).default([]), notifications: z.array(notificationSchema).default([]) })
   .strict()
   .superRefine((rules, ctx) => {
+    const notificationNames = new Set<string>();
+    rules.notifications.forEach((n, i) => {
+      if (notificationNames.has(n.name))
+        ctx.addIssue({ code: 'custom', path: ['notifications', i, 'name'], message: `duplicate notification name "${n.name}"` });
+      notificationNames.add(n.name);
+      for (const route of n.routes ?? []) {
+        if (!rules.routes.some((r) => r.name === route))
+          ctx.addIssue({ code: 'custom', path: ['notifications', i, 'routes'], message: `no route is named "${route}"` });
+      }
+    });
     const names = new Set<string>();
     rules.sources.forEach((s, i) => {
       if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
@@ -218,6 +272,7 @@ const rulesSchema = z
 export type Rules = z.infer<typeof rulesSchema>;
 export type RouteRule = Rules['routes'][number];
 export type SourceRule = Rules['sources'][number];
+export type NotificationRule = Rules['notifications'][number];
 export type TagMatch = z.infer<typeof semverTag>;
 
 function deepFreeze<T>(value: T): T {

@@ -17,7 +17,8 @@ export interface Subscription {
   close(): void;
 }
 
-type StreamEntries = Array<[string, string[]]>;
+/** A pending entry read again after the stream's cap trimmed it comes back with no fields. */
+export type StreamEntries = Array<[string, string[] | null]>;
 
 /** Stream ids are `<ms>-<seq>`; compared as numbers, since the text of `9-0` sorts after `10-0`. */
 export function compareStreamIds(a: string, b: string): number {
@@ -32,9 +33,10 @@ const BATCH = 500;
 /** A blocked read returns this often even when nothing happens, so closing never waits long. */
 const BLOCK_MS = 5_000;
 
-function decode(entries: StreamEntries, logger: Logger): FeedEntry[] {
+export function decodeStreamEntries(entries: StreamEntries, logger: Logger): FeedEntry[] {
   const out: FeedEntry[] = [];
   for (const [id, fields] of entries) {
+    if (fields === null) continue;
     const at = fields.indexOf(EVENT_FIELD);
     const parsed = relayEventSchema.safeParse(at >= 0 ? JSON.parse(fields[at + 1] ?? 'null') : null);
     if (parsed.success) out.push({ id, event: parsed.data });
@@ -75,7 +77,7 @@ export function createEventFeed(deps: { redis: RedisClient; key: string; logger:
         const entries = answer?.[0]?.[1] ?? [];
         if (entries.length === 0) continue;
         cursor = entries.at(-1)?.[0] ?? cursor;
-        const decoded = decode(entries, logger);
+        const decoded = decodeStreamEntries(entries, logger);
         for (const deliver of subscribers) deliver(decoded);
       } catch (err) {
         if (subscribers.size === 0) break;
@@ -107,7 +109,7 @@ export function createEventFeed(deps: { redis: RedisClient; key: string; logger:
     let cursor = from;
     for (;;) {
       const entries = (await redis.xrange(key, `(${cursor}`, '+', 'COUNT', BATCH)) as StreamEntries;
-      if (entries.length > 0) yield decode(entries, logger);
+      if (entries.length > 0) yield decodeStreamEntries(entries, logger);
       if (entries.length < BATCH) return true;
       cursor = entries.at(-1)?.[0] ?? cursor;
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DELIVERY_OUTCOMES, DEPLOYMENT_STATUSES } from '../history/model.js';
+import { DELIVERY_OUTCOMES, DEPLOYMENT_STATUSES, NOTIFICATION_KINDS, NOTIFICATION_RESULTS } from '../history/model.js';
 
 /**
  * The one list of live events. History writes them to a capped Redis Stream in the same script as
@@ -27,11 +27,23 @@ export const deploymentEventSchema = z
   })
   .describe('a deployment was created or changed status: `GET /deployments/{id}` has its timeline');
 
-export const relayEventSchema = z.discriminatedUnion('type', [deliveryEventSchema, deploymentEventSchema]);
+export const notificationEventSchema = z
+  .object({
+    type: z.literal('notification'),
+    deploymentId: z.string(),
+    kind: z.enum(NOTIFICATION_KINDS),
+    name: z.string().describe("the notification's name, or the source whose git host got the commit status"),
+    result: z.enum(NOTIFICATION_RESULTS),
+    at: z.string().describe('when the attempt was recorded (ISO-8601)'),
+  })
+  .describe('an attempt to notify about a deployment was made: `GET /deployments/{id}` lists them under `notifications`');
+
+export const relayEventSchema = z.discriminatedUnion('type', [deliveryEventSchema, deploymentEventSchema, notificationEventSchema]);
 
 export type RelayEvent = z.infer<typeof relayEventSchema>;
 export type DeliveryEvent = z.infer<typeof deliveryEventSchema>;
 export type DeploymentEvent = z.infer<typeof deploymentEventSchema>;
+export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 
 /** The stream entry's single field; its value is the event's JSON. */
 export const EVENT_FIELD = 'e';

@@ -6,11 +6,13 @@ import { luaScript, type RedisClient } from '../redis/scripts.js';
 import {
   allowedFrom,
   lanesOfState,
+  notificationOutcomeSchema,
   TERMINAL_STATUSES,
   type Delivery,
   type Deployment,
   type DeploymentState,
   type DeploymentStatus,
+  type NotificationOutcome,
   type Transition,
 } from './model.js';
 import { pageIndex, type Page } from './queries.js';
@@ -18,7 +20,7 @@ import { deployQueueKeys } from '../queue/inline-add.js';
 import { createRetention, type Retention } from './retention.js';
 import { isRelease, laneOf, lanesOf, type DeploymentKind, type DeploymentTarget } from '../qovery/targets.js';
 import { FORGET_DELIVERY, RECORD_DELIVERY, TRANSITION } from './scripts.js';
-import { EVENT_FIELD, type DeliveryEvent, type DeploymentEvent } from '../events/schema.js';
+import { EVENT_FIELD, type DeliveryEvent, type DeploymentEvent, type NotificationEvent } from '../events/schema.js';
 
 const recordDeliveryScript = luaScript(RECORD_DELIVERY);
 const transitionScript = luaScript(TRANSITION);
@@ -91,6 +93,9 @@ export interface DeliveryFilter {
  * "Newest" follows the provider's push time when it tells one, else arrival. Arrival's
  * milliseconds break ties between pushes stamped in the same second (Docker Hub's resolution).
  */
+/** A deployment keeps its last notification attempts, so a receiver failing for days cannot grow it without end. */
+const MAX_NOTIFICATION_OUTCOMES = 100;
+
 export function pushOrder(pushedAt: string | undefined, arrivalMs: number): number {
   const base = pushedAt ? Date.parse(pushedAt) : arrivalMs;
   return (Number.isNaN(base) ? arrivalMs : base) * 1000 + (arrivalMs % 1000);
@@ -341,6 +346,28 @@ export function createHistory(deps: {
         if (error) throw error;
         return decodeDeploymentState(hash as Record<string, string>);
       });
+    },
+
+    /** Appends one notification attempt to the deployment's record, and to the live events; it expires with the deployment. */
+    async recordNotification(deploymentId: string, outcome: Omit<NotificationOutcome, 'at'>): Promise<void> {
+      const key = keys.notifications(deploymentId);
+      const atMs = now().getTime();
+      const entry: NotificationOutcome = { at: new Date(atMs).toISOString(), ...outcome };
+      const event: NotificationEvent = { type: 'notification', deploymentId, kind: outcome.kind, name: outcome.name, result: outcome.result, at: entry.at };
+      const expiry = retention.deploymentExpiry(atMs);
+      await redis
+        .multi()
+        .rpush(key, JSON.stringify(entry))
+        .ltrim(key, -MAX_NOTIFICATION_OUTCOMES, -1)
+        .pexpireat(key, expiry)
+        .xadd(keys.events, 'MAXLEN', '~', eventsMaxLen, '*', EVENT_FIELD, JSON.stringify(event))
+        .pexpireat(keys.events, expiry)
+        .exec();
+    },
+
+    async getNotifications(deploymentId: string): Promise<NotificationOutcome[]> {
+      const entries = await redis.lrange(keys.notifications(deploymentId), 0, -1);
+      return entries.map((entry) => notificationOutcomeSchema.parse(JSON.parse(entry)));
     },
 
     async getDeployment(id: string): Promise<Deployment | undefined> {

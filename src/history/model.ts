@@ -123,6 +123,29 @@ export interface Deployment extends DeploymentState {
   readonly transitions: readonly Transition[];
 }
 
+/** Who is told about a deployment: a rules-file notification (Slack, webhook) or the commit's git host. */
+export const NOTIFICATION_KINDS = ['slack', 'webhook', 'commit-status'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/** Each attempt's result: `retrying` is followed by another attempt, the others end that notification. */
+export const NOTIFICATION_RESULTS = ['sent', 'retrying', 'failed', 'skipped'] as const;
+
+/** One attempt at one notification, kept with the deployment (`GET /deployments/{id}` shows them). */
+export const notificationOutcomeSchema = z.object({
+  at: z.string(),
+  kind: z.enum(NOTIFICATION_KINDS),
+  /** The notification's name, or for a commit status the source whose host it was set on. */
+  name: z.string(),
+  /** The deployment status it was about. */
+  status: z.enum(DEPLOYMENT_STATUSES),
+  result: z.enum(NOTIFICATION_RESULTS),
+  attempt: z.number().int(),
+  httpStatus: z.number().int().optional(),
+  detail: z.string().optional(),
+});
+
+export type NotificationOutcome = z.infer<typeof notificationOutcomeSchema>;
+
 export const DELIVERY_OUTCOMES = ['accepted', 'ignored', 'duplicate'] as const;
 
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];

@@ -15,14 +15,16 @@ const HEARTBEAT_MS = 15_000;
 
 const eventsQuery = z.object({ lastEventId: z.string().optional().describe('the same as the Last-Event-ID header, for clients that cannot set it') }).strict();
 
+const EVENT_TYPES = relayEventSchema.options.map((option) => option.shape.type.value);
+
 const streamDoc = z
   .object({
     id: z.string().describe('the event id: send it back as Last-Event-ID to resume'),
-    event: z.enum(['delivery', 'deployment', 'reset']),
+    event: z.enum([...EVENT_TYPES, 'reset']),
     data: relayEventSchema,
   })
   .describe(
-    'A text/event-stream. Each event is `id: <id>`, `event: delivery|deployment`, `data: <JSON>` (the schema below). ' +
+    `A text/event-stream. Each event is \`id: <id>\`, \`event: ${EVENT_TYPES.join('|')}\`, \`data: <JSON>\` (the schema below). ` +
       'A `reset` event (data `{}`) says the events after Last-Event-ID are no longer kept: reload what you show. ' +
       `A comment line is sent every ${HEARTBEAT_MS / 1000} s to keep proxies from closing the connection.`,
   );

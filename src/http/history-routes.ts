@@ -7,7 +7,7 @@ import { DEPLOYMENT_KINDS } from '../qovery/targets.js';
 import { requireApiToken } from './auth.js';
 import { requireStore } from './store-available.js';
 import { sendError } from './errors.js';
-import { BEARER, deliverySchema, deploymentSchema, errorSchema } from './schemas.js';
+import { BEARER, deliverySchema, deploymentDetailSchema, deploymentSchema, errorSchema } from './schemas.js';
 
 const instant = (end: string) =>
   z.iso
@@ -89,11 +89,11 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { history: His
 
     scope.get<{ Params: z.infer<typeof idParams> }>(
       '/deployments/:id',
-      { schema: { ...docs('One deployment with its transitions'), params: idParams, response: { 200: deploymentSchema, ...refused, 404: errorSchema } } },
+      { schema: { ...docs('One deployment with its transitions'), params: idParams, response: { 200: deploymentDetailSchema, ...refused, 404: errorSchema } } },
       async (request, reply) => {
         const { id } = request.params;
-        const deployment = await deps.history.getDeployment(id);
-        return deployment ? present(deployment) : sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
+        const [deployment, notifications] = await Promise.all([deps.history.getDeployment(id), deps.history.getNotifications(id)]);
+        return deployment ? { ...present(deployment), notifications } : sendError(request, reply, 404, 'RELAY_NOT_FOUND', `no deployment with id "${id}"`);
       },
     );
 

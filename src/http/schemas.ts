@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { formatIssues } from '../config/errors.js';
 import { TARGET_KIND_NAMES } from '../qovery/targets.js';
-import { deploymentStateSchema, DEPLOYMENT_STATUSES, type Delivery, type Transition } from '../history/model.js';
+import { deploymentStateSchema, DEPLOYMENT_STATUSES, notificationOutcomeSchema, type Delivery, type Transition } from '../history/model.js';
 
 /**
  * Route schemas are zod schemas. Requests are validated with zod, and a failure carries the same
@@ -72,6 +72,11 @@ export const transitionSchema = z.object({
 export const deploymentSchema = deploymentStateSchema
   .omit({ order: true, leftTerminal: true, uncertain: true, lanes: true, targetKind: true, targetId: true, services: true })
   .extend({ target: targetSchema, transitions: z.array(transitionSchema) });
+
+/** One deployment as `GET /deployments/{id}` shows it: with what each notification about it came to. */
+export const deploymentDetailSchema = deploymentSchema.extend({
+  notifications: z.array(notificationOutcomeSchema).describe('every attempt at a notification or commit status about it, oldest first'),
+});
 
 const readSchema = z.object({
   repository: z.string().optional(),

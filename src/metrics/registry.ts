@@ -90,6 +90,12 @@ export function createMetrics(readers: ScrapeReaders) {
     buckets: SECONDS_TO_CALL,
     registers,
   });
+  const notifications = new Counter({
+    name: 'relay_notifications_total',
+    help: 'Attempts to send a notification or set a commit status, by kind (slack, webhook, commit-status) and result (sent, retrying, failed, skipped)',
+    labelNames: ['kind', 'result'],
+    registers,
+  });
   registerScrapeGauges(registers, readers);
 
   return {
@@ -115,6 +121,9 @@ export function createMetrics(readers: ScrapeReaders) {
       followChecks.inc({ kind });
       followCovered.inc({ kind }, deployments);
       followLateness.observe(Math.max(0, latenessSeconds));
+    },
+    notificationAttempted(kind: string, result: string): void {
+      notifications.inc({ kind, result });
     },
     deploymentFinished(status: string, secondsSinceWebhook: number): void {
       finished.inc({ status });
@@ -183,6 +192,9 @@ export type WebhookMetrics = Pick<RelayMetrics, 'webhookAnswered'>;
 export type IntakeMetrics = Pick<RelayMetrics, 'enqueued'>;
 /** What the Qovery client counts. */
 export type QoveryMetrics = Pick<RelayMetrics, 'qoveryCalled'>;
+
+/** What the notification worker counts. */
+export type NotificationMetrics = Pick<RelayMetrics, 'notificationAttempted'>;
 
 export type FollowMetrics = Pick<RelayMetrics, 'followChecked'>;
 /** What the history's transitions feed. */

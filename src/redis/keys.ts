@@ -15,6 +15,8 @@ export function relayKeys(prefix: string) {
     queuePrefix: prefix,
     deployment: (id: string) => `${prefix}:dep:${id}`,
     transitions: (id: string) => `${prefix}:dep:${id}:tr`,
+    /** What each notification and commit status about the deployment came to, in order. */
+    notifications: (id: string) => `${prefix}:dep:${id}:notify`,
     deployments: `${prefix}:deps`,
     /** The scripts that move a deployment between status indexes append the status to this. */
     deploymentIndexPrefix,
@@ -61,8 +63,13 @@ export function relayKeys(prefix: string) {
     qoveryBudget: `${prefix}:qovery:budget`,
     /** Webhook rate-limit windows; @fastify/rate-limit appends the route and client to this. */
     rateLimitNamespace: `${prefix}:ratelimit:`,
-    /** Every state change is published here for live views. */
+    /** Every state change is published here for live views; the `notify` consumer group reads it too. */
     events: `${prefix}:events`,
+    /**
+     * Token bucket of one git host's token for commit statuses (`hostKey` is a hash of API address
+     * and token); outside `<prefix>:notify:`, which is the notify queue's, named by BullMQ.
+     */
+    commitStatusBudget: (hostKey: string) => `${prefix}:commit-status:budget:${hostKey}`,
   };
 }
 

@@ -2,17 +2,19 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseRules } from '../../src/config/rules.js';
+import { FAKE_GIT_TOKEN, startFakeNotifyReceivers, type FakeNotifyReceivers } from '../fakes/fake-notify-receivers.js';
 import { launchChromium, skipWithoutChromium } from '../support/browser.js';
 import { githubPush } from '../support/payloads.js';
 import { API_TOKEN, deploymentWhen, startTestRelay, type TestRelay } from '../support/relay.js';
 
 /** The dashboard in headless Chromium against a relay on a real port, with the fake Qovery behind it. */
 const JOB = '00000000-0000-4000-8000-0000000000b1';
-const rules = (branch: string) => `
+const rules = (branch: string, gitHost: string) => `
 sources:
   - name: github
     type: github
     secret: gh-secret-for-tests
+    commitStatus: { token: ${FAKE_GIT_TOKEN}, apiUrl: ${gitHost}/github }
 routes:
   - name: api-${branch}
     source: github
@@ -23,6 +25,7 @@ routes:
 
 let browser: Browser;
 let relay: TestRelay;
+let gitHost: FakeNotifyReceivers;
 let page: Page;
 let url: string;
 const skip = skipWithoutChromium();
@@ -34,10 +37,12 @@ afterAll(async () => browser?.close());
 afterEach(async () => {
   await page?.context().close();
   await relay?.close();
+  await gitHost?.close();
 });
 
 async function start(branch = 'main', viewport = { width: 1280, height: 900 }): Promise<void> {
-  relay = await startTestRelay(rules(branch));
+  gitHost = await startFakeNotifyReceivers();
+  relay = await startTestRelay(rules(branch, gitHost.url));
   await relay.relay.app?.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(relay.relay.app?.server.address() as AddressInfo).port}`;
   page = await (await browser.newContext({ viewport })).newPage();
@@ -95,7 +100,7 @@ describe.skipIf(skip)('the dashboard', () => {
     await snap('deployments');
   });
 
-  it('shows a webhook sent while the page is open, live, through to succeeded', async () => {
+  it('shows a webhook sent while the page is open, live, through to succeeded, and the green status set on the commit', async () => {
     await start();
     await signIn();
     const { json } = await push('main', 'b');
@@ -107,6 +112,16 @@ describe.skipIf(skip)('the dashboard', () => {
     const steps = await page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.getAttribute('data-status')));
     expect([...new Set(steps)]).toEqual(['queued', 'deploying', 'accepted', 'in_progress', 'succeeded']);
     expect(await page.locator('.timeline').textContent()).toContain('matched route api-main');
+    // The commit on GitHub shows it, and the page says the status was set.
+    await expect
+      .poll(() => gitHost.statuses.map((s) => [s.sha, s.state, s.context]))
+      .toEqual([
+        [commit('b'), 'pending', 'deploy-relay/api-main'],
+        [commit('b'), 'success', 'deploy-relay/api-main'],
+      ]);
+    const sent = page.getByTestId('notifications').locator('tr[data-result="sent"]');
+    await expect.poll(() => sent.count(), { timeout: 10_000 }).toBe(2);
+    expect(await sent.last().textContent()).toMatch(/commit-status github.*succeeded.*sent \(attempt 1, HTTP 201\)/);
     await snap('deployment-timeline');
   });
 
@@ -144,7 +159,7 @@ describe.skipIf(skip)('the dashboard', () => {
   it('replays a delivery after its rule is fixed, and the replay deploys', async () => {
     await start('main');
     const { deliveryId } = await push('release', 'e');
-    relay.relay.rules.replace(parseRules(rules('release'), {}));
+    relay.relay.rules.replace(parseRules(rules('release', gitHost.url), {}));
     await signIn();
     await page.goto(`${url}/#/deliveries/github/${deliveryId}`);
     await page.getByTestId('ignored-reason').waitFor();

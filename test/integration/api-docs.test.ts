@@ -79,8 +79,8 @@ describe('the OpenAPI document at /docs/json', () => {
     const events = doc.paths['/events'].get;
     expect(events.security).toEqual([{ bearer: [] }]);
     const frame = events.responses['200'].content['text/event-stream'].schema;
-    expect(frame.properties.event.enum).toEqual(['delivery', 'deployment', 'reset']);
-    expect(frame.properties.data.oneOf.map((s: any) => s.properties.type.enum[0])).toEqual(['delivery', 'deployment']);
+    expect(frame.properties.event.enum).toEqual(['delivery', 'deployment', 'notification', 'reset']);
+    expect(frame.properties.data.oneOf.map((s: any) => s.properties.type.enum[0])).toEqual(['delivery', 'deployment', 'notification']);
     expect(events.parameters.map((p: any) => p.name)).toContain('lastEventId');
   });
 

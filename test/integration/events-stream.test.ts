@@ -62,7 +62,7 @@ describe('GET /events', () => {
     const id = json.deployments[0].id as string;
     await expect.poll(() => client.events.at(-1)?.data, { timeout: 10_000 }).toContain('"status":"succeeded"');
     const parsed = client.events.map((e) => ({ ...e, data: relayEventSchema.parse(JSON.parse(e.data)) }));
-    expect(parsed.slice(0, 2).map((e) => [e.event, e.data.type, e.data.id])).toEqual([
+    expect(parsed.slice(0, 2).map((e) => [e.event, e.data.type, e.data.type === 'notification' ? e.data.deploymentId : e.data.id])).toEqual([
       ['deployment', 'deployment', id],
       ['delivery', 'delivery', sent.headers['x-github-delivery']],
     ]);

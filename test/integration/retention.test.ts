@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { relayKeys } from '../../src/redis/keys.js';
-import { DEPLOY_QUEUE } from '../../src/queue/jobs.js';
+import { DEPLOY_QUEUE, NOTIFY_QUEUE } from '../../src/queue/jobs.js';
 import { githubPush } from '../support/payloads.js';
 import { commitRules } from '../support/rules.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
@@ -38,11 +38,11 @@ describe('retention through the relay', () => {
     // The follow set holds what is in flight only: it empties at the check after the last deployment ends.
     await expect.poll(async () => relay.redis.exists(keys.followDue)).toBe(0);
 
-    const queueHead = `${keys.queuePrefix}:${DEPLOY_QUEUE}:`;
+    const queueHeads = [DEPLOY_QUEUE, NOTIFY_QUEUE].map((queue) => `${keys.queuePrefix}:${queue}:`);
     const owned = (await everyKey(relay.prefix)).filter(
       // BullMQ manages its own keys; the job's last deploy (one hash per Qovery job in the rules,
       // not per delivery) carries the never-downgrade guard and is bounded by the rules file.
-      (key) => !key.startsWith(queueHead) && key !== keys.jobLast(JOB),
+      (key) => !queueHeads.some((head) => key.startsWith(head)) && key !== keys.jobLast(JOB),
     );
     const ttls = await Promise.all(owned.map(async (key) => [key, await relay.redis.pttl(key)] as const));
     expect(owned).toContain(keys.deployment(id));

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import type { deliverySchema, deploymentSchema, deploymentSummarySchema } from '../../src/http/schemas.js';
+import type { deliverySchema, deploymentDetailSchema, deploymentSchema, deploymentSummarySchema } from '../../src/http/schemas.js';
 
 export type Deployment = z.infer<typeof deploymentSchema>;
+export type DeploymentDetail = z.infer<typeof deploymentDetailSchema>;
 export type Delivery = z.infer<typeof deliverySchema>;
 export type DeploymentSummary = z.infer<typeof deploymentSummarySchema>;
 
@@ -88,7 +89,7 @@ export function api(token: string) {
       const page = await call<{ deliveries: Delivery[]; nextCursor?: string }>(token, 'GET', `/deliveries${query({ ...filters, limit: '25', cursor })}`);
       return { items: page.deliveries, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     },
-    deployment: (id: string) => call<Deployment>(token, 'GET', `/deployments/${encodeURIComponent(id)}`),
+    deployment: (id: string) => call<DeploymentDetail>(token, 'GET', `/deployments/${encodeURIComponent(id)}`),
     delivery: (id: string, source: string) => call<Delivery>(token, 'GET', `/deliveries/${encodeURIComponent(id)}${query({ source })}`),
     redeploy: (id: string) => call<RedeployAnswer>(token, 'POST', `/deployments/${encodeURIComponent(id)}/redeploy`),
     replay: (id: string, source: string) => call<ReplayAnswer>(token, 'POST', `/deliveries/${encodeURIComponent(id)}/replay${query({ source })}`),

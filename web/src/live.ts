@@ -22,7 +22,7 @@ export function connectLive(token: string, handlers: LiveHandlers): () => void {
   function dispatch(frame: { id?: string; event?: string; data: string[] }): void {
     if (frame.id) lastEventId = frame.id;
     if (frame.event === 'reset') handlers.onReset();
-    else if (frame.event === 'delivery' || frame.event === 'deployment') handlers.onEvent(JSON.parse(frame.data.join('\n')) as RelayEvent);
+    else if (frame.event !== undefined && frame.data.length > 0) handlers.onEvent(JSON.parse(frame.data.join('\n')) as RelayEvent);
   }
 
   async function readOnce(): Promise<'ended' | 'refused'> {

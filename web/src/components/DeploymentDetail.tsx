@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Api, Deployment } from '../api.js';
+import type { Api, DeploymentDetail as Detail } from '../api.js';
 import type { Bus } from '../bus.js';
 import { between, clock } from '../format.js';
 import { hrefOf } from '../route.js';
@@ -11,7 +11,7 @@ const REDEPLOYABLE = new Set(['failed', 'timed_out']);
 /** One deployment as its timeline: every transition with the time since the one before. */
 export function DeploymentDetail(props: { id: string; client: Api; bus: Bus }) {
   const { id, client, bus } = props;
-  const [deployment, setDeployment] = useState<Deployment | undefined>();
+  const [deployment, setDeployment] = useState<Detail | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<{ text: string; href?: string } | undefined>();
   const [busy, setBusy] = useState(false);
@@ -27,7 +27,9 @@ export function DeploymentDetail(props: { id: string; client: Api; bus: Bus }) {
         .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
     void load();
     return bus.subscribe((message) => {
-      if (message.kind === 'reset' || (message.event.type === 'deployment' && message.event.id === id)) void load();
+      if (message.kind === 'reset') void load();
+      else if (message.event.type === 'deployment' ? message.event.id === id : message.event.type === 'notification' && message.event.deploymentId === id)
+        void load();
     });
   }, [id]);
 
@@ -172,6 +174,40 @@ export function DeploymentDetail(props: { id: string; client: Api; bus: Bus }) {
           })}
         </ol>
       </section>
+      {d.notifications.length > 0 && (
+        <section aria-labelledby="notifications-title">
+          <h3 id="notifications-title">Notifications and commit statuses</h3>
+          <table class="list" data-testid="notifications">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">To</th>
+                <th scope="col">About</th>
+                <th scope="col">Result</th>
+                <th scope="col">Detail</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.notifications.map((n, i) => (
+                <tr key={i} data-result={n.result}>
+                  <td data-label="Time">
+                    <time dateTime={n.at}>{clock(n.at)}</time>
+                  </td>
+                  <td data-label="To">
+                    {n.kind} <code>{n.name}</code>
+                  </td>
+                  <td data-label="About">{n.status.replace('_', ' ')}</td>
+                  <td data-label="Result">
+                    <span class={`result result-${n.result}`}>{n.result}</span> (attempt {n.attempt}
+                    {n.httpStatus !== undefined && `, HTTP ${n.httpStatus}`})
+                  </td>
+                  <td data-label="Detail">{n.detail ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
     </article>
   );
 }
