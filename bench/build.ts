@@ -2,13 +2,14 @@ import { spawn } from 'node:child_process';
 import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleRelay } from '../scripts/bundle.js';
 import { makeTempDir } from './cleanup.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface Build {
   readonly dir: string;
-  /** The relay exactly as production starts it (`node dist/main.js`). */
+  /** The relay exactly as production starts it (`node dist/bundle/main.js`, built by scripts/bundle.ts). */
   readonly mainJs: string;
   readonly baselineJs: string;
   remove(): Promise<void>;
@@ -27,10 +28,14 @@ function runToEnd(command: string, args: string[]): Promise<string> {
   });
 }
 
-/** Compiles `files` under `sourceRoot` to plain JS in `dir` (outputs keep their paths below sourceRoot). */
-async function compile(dir: string, sourceRoot: string, files: readonly string[]): Promise<void> {
+/** Makes `dir` a place ES modules run from with today's node_modules. */
+async function prepareRunDir(dir: string): Promise<void> {
   await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+}
+
+/** Compiles `files` under `sourceRoot` to plain JS in `dir` (outputs keep their paths below sourceRoot). */
+async function compile(dir: string, sourceRoot: string, files: readonly string[]): Promise<void> {
   const tsconfig = {
     extends: path.join(ROOT, 'tsconfig.json'),
     compilerOptions: { rootDir: sourceRoot, outDir: dir, noEmit: false, noCheck: true, sourceMap: true },
@@ -42,19 +47,22 @@ async function compile(dir: string, sourceRoot: string, files: readonly string[]
 }
 
 /**
- * Compiles src/ and the bench's child entries to plain JS in a temporary directory: a process run
- * under the tsx loader carries a loader thread and the compiler (~45 MB more RSS), which would
- * pollute every memory figure.
+ * Bundles the relay as `npm run build` does and compiles the bench's baseline to plain JS, in a
+ * temporary directory: a process run under the tsx loader carries a loader thread and the compiler
+ * (~45 MB more RSS), which would pollute every memory figure.
  */
 export async function buildChildren(): Promise<Build> {
   const { dir, remove } = await makeTempDir('build');
-  await compile(dir, ROOT, ['src/main.ts', 'bench/children/baseline.ts']);
-  return { dir, mainJs: path.join(dir, 'src/main.js'), baselineJs: path.join(dir, 'bench/children/baseline.js'), remove };
+  await prepareRunDir(dir);
+  await bundleRelay({ sourceRoot: ROOT, entries: ['src/main.ts'], outDir: path.join(dir, 'relay') });
+  await compile(dir, ROOT, ['bench/children/baseline.ts']);
+  return { dir, mainJs: path.join(dir, 'relay/main.js'), baselineJs: path.join(dir, 'bench/children/baseline.js'), remove };
 }
 
 /**
- * The relay's src/ as it was at a git ref, compiled against today's node_modules, with today's
- * baseline: a before/after comparison then differs only in the relay's code.
+ * The relay's src/ as it was at a git ref, bundled as today's build bundles it against today's
+ * node_modules, with today's baseline: a before/after comparison then differs only in the relay's
+ * code.
  */
 export async function buildRelayAt(ref: string): Promise<Build & { readonly commit: string }> {
   const commit = (await runToEnd('git', ['-C', ROOT, 'rev-parse', '--short', `${ref}^{commit}`])).trim();
@@ -65,7 +73,8 @@ export async function buildRelayAt(ref: string): Promise<Build & { readonly comm
     await symlink(path.join(ROOT, 'node_modules'), path.join(source.dir, 'node_modules'));
     // The compiler takes the module kind of each file from the nearest package.json.
     await writeFile(path.join(source.dir, 'package.json'), '{ "type": "module" }\n');
-    await compile(dir, source.dir, ['src/main.ts']);
+    await prepareRunDir(dir);
+    await bundleRelay({ sourceRoot: source.dir, entries: ['src/main.ts'], outDir: path.join(dir, 'relay') });
   } catch (error) {
     await remove();
     throw error;
@@ -76,7 +85,7 @@ export async function buildRelayAt(ref: string): Promise<Build & { readonly comm
   return {
     commit,
     dir,
-    mainJs: path.join(dir, 'src/main.js'),
+    mainJs: path.join(dir, 'relay/main.js'),
     baselineJs: today.baselineJs,
     async remove() {
       await Promise.all([remove(), today.remove()]);

@@ -28,7 +28,7 @@ export interface RelayOptions {
 }
 
 /**
- * Starts the relay the way production does, `node dist/main.js` with its environment, so the
+ * Starts the relay the way production does, `node dist/bundle/main.js` with its environment, so the
  * measured process holds only the relay. LOG_LEVEL stays at its default (info): one log line per
  * webhook is part of what the relay costs.
  */
