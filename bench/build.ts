@@ -70,9 +70,8 @@ export async function buildRelayAt(ref: string): Promise<Build & { readonly comm
   const { dir, remove } = await makeTempDir(`build-${commit}`);
   try {
     await runToEnd('sh', ['-c', `git -C "${ROOT}" archive "${commit}" src | tar -x -C "${source.dir}"`]);
-    await symlink(path.join(ROOT, 'node_modules'), path.join(source.dir, 'node_modules'));
-    // The compiler takes the module kind of each file from the nearest package.json.
-    await writeFile(path.join(source.dir, 'package.json'), '{ "type": "module" }\n');
+    // The bundler resolves the ref's imports from here, with today's node_modules.
+    await prepareRunDir(source.dir);
     await prepareRunDir(dir);
     await bundleRelay({ sourceRoot: source.dir, entries: ['src/main.ts'], outDir: path.join(dir, 'relay') });
   } catch (error) {

@@ -4,7 +4,10 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './errors.js';
 
-/** Where `npm run build` puts the page: the same folder from src/ (tests) and from dist/ (the build). */
+/**
+ * Where `npm run build` puts the page: the same folder from src/http/ (tests) and from dist/bundle/
+ * (the bundle that `npm start` runs), both two levels below the checkout.
+ */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
 /**

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { bundleRelay } from '../../scripts/bundle.js';
 import { sign } from '../fakes/signers.js';
 import { githubPush } from '../support/payloads.js';
 import { freePort } from '../support/redis-provision.js';
-import { workerEnv } from '../support/relay-process.js';
+import { spawnRelay, workerEnv, type RelayProcess } from '../support/relay-process.js';
 import { API_TOKEN, startTestRelay, type TestRelay } from '../support/relay.js';
 import { commitRules } from '../support/rules.js';
 
@@ -17,14 +17,10 @@ const JOB = '00000000-0000-4000-8000-000000000601';
 const RULES = commitRules({ source: 'github', routes: [{ jobId: JOB }] });
 
 let relay: TestRelay | undefined;
-let child: ChildProcess | undefined;
+let child: RelayProcess | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await child?.kill('SIGKILL');
   await relay?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -56,22 +52,16 @@ describe('the bundled relay (dist/bundle, as npm start runs it)', () => {
 
     const port = await freePort();
     const env = workerEnv(relay, rulesPath, { RELAY_ROLE: 'all', PORT: String(port), HOST: '127.0.0.1', RELAY_API_TOKEN: API_TOKEN });
-    child = spawn(process.execPath, [join(dir, 'dist/bundle/main.js')], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child = spawnRelay(env, join(dir, 'dist/bundle/main.js'));
+    const output = child.output;
     const base = `http://127.0.0.1:${port}`;
     await expect.poll(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status, { timeout: 20_000 }).toBe(200);
 
     const page = await fetch(`${base}/`);
-    expect(page.status, output).toBe(200);
+    expect(page.status, output()).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     // Swagger UI's own files come from node_modules (left out of the bundle), the document from the bundle.
-    for (const path of ['/docs/json', '/docs/static/swagger-ui.css']) expect((await fetch(`${base}${path}`)).status, `${path}\n${output}`).toBe(200);
+    for (const path of ['/docs/json', '/docs/static/swagger-ui.css']) expect((await fetch(`${base}${path}`)).status, `${path}\n${output()}`).toBe(200);
 
     const push = githubPush({ repository: 'acme/api', branch: 'main', commit: '7'.repeat(40) });
     const raw = Buffer.from(JSON.stringify(push.body));
@@ -80,7 +70,7 @@ describe('the bundled relay (dist/bundle, as npm start runs it)', () => {
       headers: { 'content-type': 'application/json', ...push.headers, ...sign(relay.rules.sources[0]!, raw).headers },
       body: raw,
     });
-    expect(response.status, output).toBe(202);
+    expect(response.status, output()).toBe(202);
     const { deployments } = (await response.json()) as { deployments: Array<{ id: string }> };
     const statusOf = async () => {
       const answer = await fetch(`${base}/deployments/${deployments[0]!.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });

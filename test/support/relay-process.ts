@@ -17,10 +17,15 @@ export interface RelayProcess {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export function spawnRelay(env: Record<string, string>): RelayProcess {
+/**
+ * `entry` is src/main.ts run through tsx unless a test names a built entry (the bundle) to run
+ * with plain node.
+ */
+export function spawnRelay(env: Record<string, string>, entry?: string): RelayProcess {
+  const args = entry ? [entry] : ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')];
   // An empty working directory: the relay reads ./.env from it, and a developer's .env (the Quick
   // start copies one into the project) must not configure the processes a test starts.
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, args, {
     cwd: mkdtempSync(join(tmpdir(), 'relay-process-')),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
