@@ -51,10 +51,10 @@ async function compile(dir: string, sourceRoot: string, files: readonly string[]
  * temporary directory: a process run under the tsx loader carries a loader thread and the compiler
  * (~45 MB more RSS), which would pollute every memory figure.
  */
-export async function buildChildren(): Promise<Build> {
+export async function buildChildren(options: { readableNames?: boolean } = {}): Promise<Build> {
   const { dir, remove } = await makeTempDir('build');
   await prepareRunDir(dir);
-  await bundleRelay({ sourceRoot: ROOT, entries: ['src/main.ts'], outDir: path.join(dir, 'relay') });
+  await bundleRelay({ sourceRoot: ROOT, entries: ['src/main.ts'], outDir: path.join(dir, 'relay'), ...options });
   await compile(dir, ROOT, ['bench/children/baseline.ts']);
   return { dir, mainJs: path.join(dir, 'relay/main.js'), baselineJs: path.join(dir, 'bench/children/baseline.js'), remove };
 }
@@ -64,7 +64,7 @@ export async function buildChildren(): Promise<Build> {
  * node_modules, with today's baseline: a before/after comparison then differs only in the relay's
  * code.
  */
-export async function buildRelayAt(ref: string): Promise<Build & { readonly commit: string }> {
+export async function buildRelayAt(ref: string, options: { readableNames?: boolean } = {}): Promise<Build & { readonly commit: string }> {
   const commit = (await runToEnd('git', ['-C', ROOT, 'rev-parse', '--short', `${ref}^{commit}`])).trim();
   const source = await makeTempDir(`source-${commit}`);
   const { dir, remove } = await makeTempDir(`build-${commit}`);
@@ -73,7 +73,7 @@ export async function buildRelayAt(ref: string): Promise<Build & { readonly comm
     // The bundler resolves the ref's imports from here, with today's node_modules.
     await prepareRunDir(source.dir);
     await prepareRunDir(dir);
-    await bundleRelay({ sourceRoot: source.dir, entries: ['src/main.ts'], outDir: path.join(dir, 'relay') });
+    await bundleRelay({ sourceRoot: source.dir, entries: ['src/main.ts'], outDir: path.join(dir, 'relay'), ...options });
   } catch (error) {
     await remove();
     throw error;

@@ -36,10 +36,10 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   try {
     for (const ref of refs) {
-      const build = await buildRelayAt(ref);
+      const build = await buildRelayAt(ref, { readableNames: cpuProfDir !== undefined });
       sides.push({ name: ref === build.commit ? ref : `${ref} (${build.commit})`, build, runs: [] });
     }
-    sides.push({ name: 'working tree', build: await buildChildren(), runs: [] });
+    sides.push({ name: 'working tree', build: await buildChildren({ readableNames: cpuProfDir !== undefined }), runs: [] });
     for (let round = 0; round < rounds; round++) {
       // Rotating the order spreads a slow stretch of the machine over every side.
       const order = sides.map((_, i) => sides[(i + round) % sides.length]!);

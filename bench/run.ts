@@ -51,9 +51,9 @@ async function main(): Promise<number> {
   const scenarios = selected(values.only);
   const started = Date.now();
   const log = (message: string) => process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
-  log('compiling src/ to plain JS for the measured processes');
-  const build = await buildChildren();
+  log('bundling the relay as npm run build does, and compiling the baseline');
   const cpuProfDir = values['cpu-prof'] ? path.join(ROOT, 'bench/results/profiles') : undefined;
+  const build = await buildChildren({ readableNames: cpuProfDir !== undefined });
   const ctx: BenchContext = { build, cache: {}, log, ...(cpuProfDir && { cpuProfDir }) };
   const speed = await machineSpeed();
   log(`machine speed: Redis PING round trip ${speed.redisPingUs} µs, 1e7-step JS loop ${speed.loopMs} ms`);
